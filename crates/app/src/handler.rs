@@ -1,0 +1,224 @@
+//! Command handling: load the stream, decide, append at the expected version; on a conflict,
+//! reload and decide again (bounded). Metadata is attached here, once, for every command.
+
+use std::sync::Arc;
+
+use roster_domain::{Actor, Aggregate, Ctx};
+use roster_store::pii::Vault;
+use roster_store::{
+    ActorRef, AppendError, AppendRequest, ClaimOp, DynStore, ExpectedVersion, Metadata, Position,
+    StreamVersion,
+};
+use uuid::Uuid;
+
+use crate::clock::{Clock, IdGen};
+use crate::{AppError, codec};
+
+/// Page size when loading a stream.
+const PAGE: usize = 1000;
+
+/// Who asked, and how this command relates to others. Becomes every event's metadata.
+#[derive(Debug, Clone)]
+pub struct CommandMeta {
+    pub actor: ActorRef,
+    pub correlation_id: Uuid,
+    pub causation_id: Option<Uuid>,
+    pub idempotency_key: Option<String>,
+}
+
+impl CommandMeta {
+    /// Metadata for a command with a fresh correlation id.
+    pub fn new(actor: ActorRef) -> Self {
+        Self {
+            actor,
+            correlation_id: Uuid::now_v7(),
+            causation_id: None,
+            idempotency_key: None,
+        }
+    }
+
+    /// The domain's view of the actor: only a member's own rights are checked by the domain.
+    pub fn domain_actor(&self) -> Actor {
+        match self.actor {
+            ActorRef::Member(id) => Actor::Member(id),
+            _ => Actor::Trusted,
+        }
+    }
+}
+
+/// A stream folded into its aggregate's state.
+#[derive(Debug, Clone)]
+pub struct Loaded<S> {
+    pub state: S,
+    /// Version of the last event, `None` when the stream does not exist.
+    pub version: Option<StreamVersion>,
+    /// Global position of the last event (0 when the stream does not exist).
+    pub position: Position,
+}
+
+/// The outcome of a handled command.
+#[derive(Debug, Clone)]
+pub struct Handled<E> {
+    pub stream: String,
+    /// The events appended (empty when the command changed nothing).
+    pub events: Vec<E>,
+    /// Global position of the last event written, or of the stream's last event if none was:
+    /// a query with `min_position` set to it reads this command's effects.
+    pub position: Position,
+}
+
+/// Values some events must hold uniquely across the whole log (an email), claimed in the same
+/// transaction as the append.
+pub trait UniqueClaims {
+    fn claims(&self, _vault: &Vault) -> Vec<ClaimOp> {
+        Vec::new()
+    }
+}
+
+/// Runs commands against the event store.
+#[derive(Clone)]
+pub struct CommandHandler {
+    store: DynStore,
+    vault: Vault,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGen>,
+    max_attempts: usize,
+}
+
+pub fn stream_name<A: Aggregate>(id: Uuid) -> String {
+    format!("{}-{}", A::STREAM_PREFIX, id)
+}
+
+impl CommandHandler {
+    pub fn new(store: DynStore, vault: Vault, clock: Arc<dyn Clock>, ids: Arc<dyn IdGen>) -> Self {
+        Self {
+            store,
+            vault,
+            clock,
+            ids,
+            max_attempts: 64,
+        }
+    }
+
+    pub fn store(&self) -> &DynStore {
+        &self.store
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    pub fn new_id(&self) -> Uuid {
+        self.ids.new_id(self.clock.now())
+    }
+
+    /// Reads and folds the aggregate's whole stream.
+    pub async fn load<A: Aggregate>(&self, id: Uuid) -> Result<Loaded<A::State>, AppError> {
+        let stream = stream_name::<A>(id);
+        let mut loaded = Loaded {
+            state: A::State::default(),
+            version: None,
+            position: 0,
+        };
+        loop {
+            let from = loaded.version.map_or(0, |v| v + 1);
+            let page = self.store.read_stream(&stream, from, PAGE).await?;
+            for recorded in &page {
+                let event: A::Event = codec::decode(&self.vault, recorded).await?;
+                loaded.state = A::evolve(loaded.state, &event);
+                loaded.version = Some(recorded.version);
+                loaded.position = recorded.position;
+            }
+            if page.len() < PAGE {
+                return Ok(loaded);
+            }
+        }
+    }
+
+    /// Decides `command` against the current state of aggregate `id` and appends the outcome.
+    pub async fn execute<A>(
+        &self,
+        id: Uuid,
+        command: &A::Command,
+        meta: &CommandMeta,
+    ) -> Result<Handled<A::Event>, AppError>
+    where
+        A: Aggregate,
+        A::Event: UniqueClaims,
+    {
+        let stream = stream_name::<A>(id);
+        for _ in 0..self.max_attempts {
+            let loaded = self.load::<A>(id).await?;
+            let now = self.clock.now();
+            let ctx = Ctx {
+                actor: meta.domain_actor(),
+                now,
+            };
+            let events = A::decide(&loaded.state, command, &ctx)?;
+            if events.is_empty() {
+                return Ok(Handled {
+                    stream,
+                    events,
+                    position: loaded.position,
+                });
+            }
+            let request = self
+                .request(&stream, loaded.version, &events, meta, now)
+                .await?;
+            match self.store.append(request).await {
+                Ok(outcome) => {
+                    return Ok(Handled {
+                        stream,
+                        events,
+                        position: outcome.last_position,
+                    });
+                }
+                Err(AppendError::WrongExpectedVersion { .. }) => {
+                    tracing::debug!(%stream, "version conflict, deciding again");
+                    tokio::task::yield_now().await;
+                }
+                Err(AppendError::Claimed { scope, .. }) => return Err(AppError::Taken { scope }),
+                Err(AppendError::DuplicateEventId { event_id }) => {
+                    return Err(AppError::Encode(format!(
+                        "fresh event id {event_id} already in the log"
+                    )));
+                }
+                Err(AppendError::Backend(e)) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Contended {
+            stream,
+            attempts: self.max_attempts,
+        })
+    }
+
+    async fn request<E: roster_domain::DomainEvent + UniqueClaims>(
+        &self,
+        stream: &str,
+        version: Option<StreamVersion>,
+        events: &[E],
+        meta: &CommandMeta,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<AppendRequest, AppError> {
+        let metadata = Metadata {
+            actor: meta.actor.clone(),
+            correlation_id: meta.correlation_id,
+            causation_id: meta.causation_id,
+            idempotency_key: meta.idempotency_key.clone(),
+            recorded_at: now,
+        };
+        let mut new_events = Vec::with_capacity(events.len());
+        let mut claims = Vec::new();
+        for event in events {
+            let event_id = self.ids.new_id(now);
+            new_events.push(codec::encode(&self.vault, event, event_id, metadata.clone()).await?);
+            claims.extend(event.claims(&self.vault));
+        }
+        let expected = version.map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact);
+        Ok(AppendRequest::new(stream, expected, new_events).with_claims(claims))
+    }
+}

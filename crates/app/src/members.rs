@@ -1,0 +1,71 @@
+//! Cross-aggregate rules of members and organizations that the pure domain cannot see:
+//! one member per email (a claim written with the registration), and org commands that name
+//! members must name registered ones.
+
+use roster_domain::member::MemberStatus;
+use roster_domain::org::{AddOrgMember, CreateOrg};
+use roster_domain::{Member, MemberEvent, OrgCommand, OrgEvent, Organization};
+use roster_store::ClaimOp;
+use roster_store::pii::Vault;
+use uuid::Uuid;
+
+use crate::{AppError, CommandHandler, CommandMeta, Handled, UniqueClaims};
+
+/// The claim scope of normalised, keyed-hashed emails.
+pub const EMAIL_SCOPE: &str = "email";
+
+impl UniqueClaims for MemberEvent {
+    fn claims(&self, vault: &Vault) -> Vec<ClaimOp> {
+        match self {
+            MemberEvent::Registered(registered) => registered
+                .personal
+                .iter()
+                .map(|personal| ClaimOp::Claim {
+                    scope: EMAIL_SCOPE.into(),
+                    key: vault.email_index(&personal.email),
+                    owner: registered.member_id.to_string(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl UniqueClaims for OrgEvent {}
+
+impl CommandHandler {
+    /// Fails with `NotFound` unless the member is registered and not erased.
+    pub async fn require_member(&self, member_id: Uuid) -> Result<(), AppError> {
+        let member = self.load::<Member>(member_id).await?;
+        match member.state.status {
+            MemberStatus::Unregistered | MemberStatus::Erased => Err(AppError::NotFound {
+                what: format!("member {member_id}"),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Creates an organization owned by a registered member.
+    pub async fn create_org(
+        &self,
+        command: CreateOrg,
+        meta: &CommandMeta,
+    ) -> Result<Handled<OrgEvent>, AppError> {
+        self.require_member(command.owner_id).await?;
+        let org_id = command.org_id;
+        self.execute::<Organization>(org_id, &OrgCommand::Create(command), meta)
+            .await
+    }
+
+    /// Adds a registered member to an existing organization.
+    pub async fn add_org_member(
+        &self,
+        org_id: Uuid,
+        command: AddOrgMember,
+        meta: &CommandMeta,
+    ) -> Result<Handled<OrgEvent>, AppError> {
+        self.require_member(command.member_id).await?;
+        self.execute::<Organization>(org_id, &OrgCommand::AddMember(command), meta)
+            .await
+    }
+}

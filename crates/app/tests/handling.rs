@@ -1,0 +1,247 @@
+//! Command handling end to end over the embedded store: metadata, sealing, shredding, no-ops.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use roster_app::clock::{Clock, ManualClock, V7Ids};
+use roster_app::{AppError, CommandHandler, CommandMeta};
+use roster_domain::member::{EditMemberProfile, RegisterMember, SuspendMember};
+use roster_domain::org::{AddOrgMember, CreateOrg};
+use roster_domain::{DomainError, Member, MemberCommand, MemberStatus};
+use roster_store::pii::{MasterKey, Vault};
+use roster_store::{ActorRef, DynStore};
+use uuid::Uuid;
+
+struct Fixture {
+    commands: CommandHandler,
+    store: DynStore,
+    clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let (store, dir) = roster_store::testing::sqlite_temp().await;
+    let store: DynStore = Arc::new(store);
+    let vault = Vault::new(&MasterKey::generate(), store.clone());
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+    ));
+    let commands = CommandHandler::new(store.clone(), vault, clock.clone(), Arc::new(V7Ids));
+    Fixture {
+        commands,
+        store,
+        clock,
+        _dir: dir,
+    }
+}
+
+fn register_command(member_id: Uuid, email: &str) -> MemberCommand {
+    MemberCommand::Register(RegisterMember {
+        member_id,
+        email: email.into(),
+        name: "Ada Lovelace".into(),
+        fields: BTreeMap::from([("company_size".into(), "12".into())]),
+        company: Some("Analytical Engines".into()),
+        location: None,
+    })
+}
+
+#[tokio::test]
+async fn every_event_carries_the_commands_metadata_and_the_injected_time() {
+    let f = fixture().await;
+    let member_id = f.commands.new_id();
+    let mut meta = CommandMeta::new(ActorRef::App("key-1".into()));
+    meta.idempotency_key = Some("idem-1".into());
+    meta.causation_id = Some(Uuid::now_v7());
+    let handled = f
+        .commands
+        .execute::<Member>(
+            member_id,
+            &register_command(member_id, "ada@example.com"),
+            &meta,
+        )
+        .await
+        .unwrap();
+
+    let events = f.store.read_stream(&handled.stream, 0, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    let event = &events[0];
+    assert_eq!(handled.position, event.position);
+    assert_eq!(event.metadata.actor, ActorRef::App("key-1".into()));
+    assert_eq!(event.metadata.correlation_id, meta.correlation_id);
+    assert_eq!(event.metadata.causation_id, meta.causation_id);
+    assert_eq!(event.metadata.idempotency_key.as_deref(), Some("idem-1"));
+    assert_eq!(event.metadata.recorded_at, f.clock.now());
+    assert_eq!(event.event_id.get_version_num(), 7);
+}
+
+#[tokio::test]
+async fn the_log_holds_no_plaintext_personal_data_and_erasure_shreds_it() {
+    let f = fixture().await;
+    let member_id = f.commands.new_id();
+    let meta = CommandMeta::new(ActorRef::System);
+    f.commands
+        .execute::<Member>(
+            member_id,
+            &register_command(member_id, "Ada@Example.com"),
+            &meta,
+        )
+        .await
+        .unwrap();
+    let edit = MemberCommand::EditProfile(EditMemberProfile {
+        name: Some("Augusta Ada King".into()),
+        ..Default::default()
+    });
+    f.commands
+        .execute::<Member>(member_id, &edit, &meta)
+        .await
+        .unwrap();
+
+    let raw = format!("{:?}", f.store.read_all(0, 100).await.unwrap());
+    for secret in [
+        "ada@example.com",
+        "Ada Lovelace",
+        "Augusta",
+        "Analytical",
+        "company_size",
+    ] {
+        assert!(!raw.contains(secret), "{secret} is readable in the log");
+    }
+    let loaded = f.commands.load::<Member>(member_id).await.unwrap();
+    let personal = loaded.state.personal.clone().unwrap();
+    assert_eq!(
+        (personal.email.as_str(), personal.name.as_str()),
+        ("ada@example.com", "Augusta Ada King")
+    );
+
+    f.commands
+        .execute::<Member>(
+            member_id,
+            &MemberCommand::RequestErasure(Default::default()),
+            &meta,
+        )
+        .await
+        .unwrap();
+    assert!(f.commands.vault().shred(member_id).await.unwrap());
+    let erased = f.commands.load::<Member>(member_id).await.unwrap();
+    assert_eq!(erased.state.status, MemberStatus::Erased);
+    assert_eq!(
+        erased.state.personal, None,
+        "shredded data folds as unknown"
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_command_appends_nothing_and_says_why() {
+    let f = fixture().await;
+    let member_id = f.commands.new_id();
+    let meta = CommandMeta::new(ActorRef::System);
+    let bad = register_command(member_id, "not-an-email");
+    let err = f
+        .commands
+        .execute::<Member>(member_id, &bad, &meta)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AppError::Domain(e) if e.code() == "invalid-input"),
+        "{err:?}"
+    );
+    let suspend = MemberCommand::Suspend(SuspendMember {
+        reason: "abuse".into(),
+    });
+    let err = f
+        .commands
+        .execute::<Member>(member_id, &suspend, &meta)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Domain(_)), "{err:?}");
+    assert_eq!(f.store.head().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn org_commands_naming_unknown_members_are_not_found() {
+    let f = fixture().await;
+    let meta = CommandMeta::new(ActorRef::System);
+    let org_id = f.commands.new_id();
+    let ghost = f.commands.new_id();
+    let create = CreateOrg {
+        org_id,
+        name: "Acme".into(),
+        owner_id: ghost,
+        seat_limit: 3,
+    };
+    assert!(matches!(
+        f.commands.create_org(create, &meta).await,
+        Err(AppError::NotFound { .. })
+    ));
+
+    let owner = f.commands.new_id();
+    f.commands
+        .execute::<Member>(owner, &register_command(owner, "owner@example.com"), &meta)
+        .await
+        .unwrap();
+    let create = CreateOrg {
+        org_id,
+        name: "Acme".into(),
+        owner_id: owner,
+        seat_limit: 3,
+    };
+    f.commands.create_org(create, &meta).await.unwrap();
+    let add = AddOrgMember {
+        member_id: ghost,
+        role: "member".into(),
+    };
+    assert!(matches!(
+        f.commands.add_org_member(org_id, add, &meta).await,
+        Err(AppError::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_member_actor_is_held_to_their_own_rights() {
+    let f = fixture().await;
+    let system = CommandMeta::new(ActorRef::System);
+    let mut ids = Vec::new();
+    for email in ["owner@example.com", "admin@example.com", "new@example.com"] {
+        let id = f.commands.new_id();
+        f.commands
+            .execute::<Member>(id, &register_command(id, email), &system)
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let (owner, admin, newcomer) = (ids[0], ids[1], ids[2]);
+    let org_id = f.commands.new_id();
+    let create = CreateOrg {
+        org_id,
+        name: "Acme".into(),
+        owner_id: owner,
+        seat_limit: 5,
+    };
+    f.commands.create_org(create, &system).await.unwrap();
+    let as_owner = CommandMeta::new(ActorRef::Member(owner));
+    let add_admin = AddOrgMember {
+        member_id: admin,
+        role: "administrator".into(),
+    };
+    f.commands
+        .add_org_member(org_id, add_admin, &as_owner)
+        .await
+        .unwrap();
+
+    let as_admin = CommandMeta::new(ActorRef::Member(admin));
+    let add = AddOrgMember {
+        member_id: newcomer,
+        role: "member".into(),
+    };
+    let err = f
+        .commands
+        .add_org_member(org_id, add, &as_admin)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, AppError::Domain(DomainError::Forbidden { .. })),
+        "{err:?}"
+    );
+}

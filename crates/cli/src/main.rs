@@ -1,0 +1,100 @@
+//! The `roster` binary. Each subcommand lives in its own module; this file only parses
+//! arguments, sets up logging and dispatches.
+
+mod events;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use roster_app::{Runtime, StorageConfig};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "roster",
+    version,
+    about = "Roster: an event-sourced membership backend"
+)]
+struct Cli {
+    #[command(flatten)]
+    storage: StorageArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every subcommand shares: where the data lives.
+#[derive(Debug, Args)]
+struct StorageArgs {
+    /// Directory for the embedded database, the master key and the mail outbox.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_DATA_DIR",
+        default_value = "roster-data"
+    )]
+    data_dir: PathBuf,
+    /// `postgres://…` to keep the log in PostgreSQL instead of the embedded SQLite file.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+    /// Base64 master key (32 bytes); defaults to the file `DATA_DIR/master.key`.
+    #[arg(long, global = true, env = "ROSTER_MASTER_KEY", hide_env_values = true)]
+    master_key: Option<String>,
+}
+
+impl StorageArgs {
+    fn config(&self) -> StorageConfig {
+        StorageConfig {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone().filter(|url| !url.is_empty()),
+            master_key: self.master_key.clone().filter(|key| !key.is_empty()),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Read the event log.
+    #[command(subcommand)]
+    Events(events::EventsCommand),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.storage.config();
+    match cli.command {
+        Command::Migrate => {
+            let roster = Runtime::open(&config).await?;
+            println!(
+                "migrated {} store; head position {}",
+                roster.store.backend_name(),
+                roster.store.head().await?
+            );
+            Ok(())
+        }
+        Command::Events(command) => events::run(&Runtime::open(&config).await?, command).await,
+    }
+}
+
+/// Logs go to stderr so that stdout stays machine-readable; `ROSTER_LOG` is the filter.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ROSTER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,145 @@
+//! The real `roster` binary against a fresh data dir.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use roster_app::{CommandMeta, Runtime, StorageConfig};
+use roster_domain::member::RegisterMember;
+use roster_domain::{Member, MemberCommand};
+use roster_store::ActorRef;
+use uuid::Uuid;
+
+fn roster(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("ROSTER_DATABASE_URL")
+        .env_remove("ROSTER_MASTER_KEY");
+    command
+}
+
+fn config(data_dir: &Path) -> StorageConfig {
+    StorageConfig {
+        data_dir: data_dir.to_path_buf(),
+        database_url: None,
+        master_key: None,
+    }
+}
+
+async fn register(data_dir: &Path, email: &str) -> Uuid {
+    let roster = Runtime::open(&config(data_dir)).await.unwrap();
+    let member_id = roster.commands.new_id();
+    let command = MemberCommand::Register(RegisterMember {
+        member_id,
+        email: email.into(),
+        name: "Ada".into(),
+        fields: BTreeMap::new(),
+        company: None,
+        location: None,
+    });
+    roster
+        .commands
+        .execute::<Member>(member_id, &command, &CommandMeta::new(ActorRef::System))
+        .await
+        .unwrap();
+    member_id
+}
+
+#[test]
+fn migrate_creates_the_database_and_the_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = roster(dir.path()).arg("migrate").output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("head position 0"));
+    assert!(dir.path().join("roster.db").exists());
+    assert!(dir.path().join("master.key").exists());
+}
+
+#[tokio::test]
+async fn events_list_prints_the_log_sealed_unless_asked_to_decrypt() {
+    let dir = tempfile::tempdir().unwrap();
+    let member_id = register(dir.path(), "ada@example.com").await;
+
+    let output = roster(dir.path())
+        .args(["events", "list", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let line: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(line["type"], "MemberRegistered.v1");
+    assert_eq!(line["stream"], format!("member-{member_id}"));
+    assert_eq!(line["position"], 1);
+    assert!(!stdout.contains("ada@example.com"));
+
+    let output = roster(dir.path())
+        .args(["events", "list", "--json", "--decrypt"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("ada@example.com"), "{stdout}");
+
+    let output = roster(dir.path())
+        .args(["events", "list", "--stream", "member-none"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(output.stdout.is_empty());
+
+    let output = roster(dir.path())
+        .args(["events", "list"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("MemberRegistered.v1") && stdout.contains(&format!("member-{member_id}@0")),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn events_tail_catches_up_then_prints_events_as_they_are_appended() {
+    let dir = tempfile::tempdir().unwrap();
+    register(dir.path(), "first@example.com").await;
+    let mut tail = roster(dir.path())
+        .args(["events", "tail", "--json", "--after", "1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(tail.stdout.take().unwrap()).lines();
+    let mut next_stream = move || {
+        let line = lines.next().unwrap().unwrap();
+        serde_json::from_str::<serde_json::Value>(&line).unwrap()["stream"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let second = register(dir.path(), "second@example.com").await;
+    assert_eq!(next_stream(), format!("member-{second}"));
+    // The tail has printed, so it is running: this one can only reach it live.
+    let third = register(dir.path(), "third@example.com").await;
+    assert_eq!(next_stream(), format!("member-{third}"));
+    tail.kill().unwrap();
+}
+
+#[test]
+fn a_database_url_that_is_not_postgres_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = roster(dir.path())
+        .args(["--database-url", "mysql://x", "migrate"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("postgres://"));
+}

@@ -1,0 +1,148 @@
+//! The member's rules. Each command has one small function; the lifecycle guard in
+//! [`decide`] runs first so that an erased member refuses everything uniformly.
+
+use uuid::Uuid;
+
+use super::command::{EditMemberProfile, MemberCommand, RegisterMember, SuspendMember};
+use super::event::{
+    MemberEmailConfirmed, MemberErasureRequested, MemberEvent, MemberPersonal,
+    MemberProfileChanges, MemberProfileEdited, MemberReactivated, MemberRegistered,
+    MemberSuspended,
+};
+use super::profile;
+use super::state::{MemberState, MemberStatus};
+use crate::{Ctx, DomainError, validate};
+
+const MAX_REASON: usize = 500;
+
+pub(super) fn decide(
+    state: &MemberState,
+    command: &MemberCommand,
+    ctx: &Ctx,
+) -> Result<Vec<MemberEvent>, DomainError> {
+    // Erasure is final: the id is never reused and nothing may bring the member back.
+    if state.status == MemberStatus::Erased {
+        return Err(DomainError::invalid_state("the member has been erased"));
+    }
+    let member_id = || registered_id(state);
+    match command {
+        MemberCommand::Register(register) => decide_register(state, register, ctx),
+        MemberCommand::ConfirmEmail(_) => one(confirm(state, member_id()?, ctx)),
+        MemberCommand::EditProfile(edit) => edit_profile(member_id()?, edit, ctx),
+        MemberCommand::Suspend(suspend) => one(decide_suspend(state, member_id()?, suspend, ctx)),
+        MemberCommand::Reactivate(_) => one(reactivate(state, member_id()?, ctx)),
+        MemberCommand::RequestErasure(_) => Ok(vec![MemberEvent::ErasureRequested(
+            MemberErasureRequested {
+                member_id: member_id()?,
+                requested_at: ctx.now,
+            },
+        )]),
+    }
+}
+
+fn one(event: Result<MemberEvent, DomainError>) -> Result<Vec<MemberEvent>, DomainError> {
+    event.map(|event| vec![event])
+}
+
+fn registered_id(state: &MemberState) -> Result<Uuid, DomainError> {
+    match (state.status, state.member_id) {
+        (MemberStatus::Unregistered, _) | (_, None) => Err(DomainError::not_found("member")),
+        (_, Some(id)) => Ok(id),
+    }
+}
+
+fn decide_register(
+    state: &MemberState,
+    register: &RegisterMember,
+    ctx: &Ctx,
+) -> Result<Vec<MemberEvent>, DomainError> {
+    if state.status != MemberStatus::Unregistered {
+        return Err(DomainError::already_exists("member"));
+    }
+    let member_id = validate::uuid_v7("member_id", register.member_id)?;
+    let personal = MemberPersonal {
+        email: profile::email(&register.email)?,
+        name: profile::name(&register.name)?,
+        fields: profile::fields(&register.fields)?,
+        company: profile::optional("company", register.company.as_deref())?,
+        location: profile::optional("location", register.location.as_deref())?,
+    };
+    Ok(vec![MemberEvent::Registered(MemberRegistered {
+        member_id,
+        personal: Some(personal),
+        registered_at: ctx.now,
+    })])
+}
+
+fn confirm(state: &MemberState, member_id: Uuid, ctx: &Ctx) -> Result<MemberEvent, DomainError> {
+    if state.status != MemberStatus::PendingConfirmation {
+        return Err(DomainError::invalid_state(format!(
+            "only a pending member can confirm an email; this one is {}",
+            state.status.as_str()
+        )));
+    }
+    Ok(MemberEvent::EmailConfirmed(MemberEmailConfirmed {
+        member_id,
+        confirmed_at: ctx.now,
+    }))
+}
+
+/// An edit that changes nothing appends nothing, so repeating a request is harmless.
+fn edit_profile(
+    member_id: Uuid,
+    edit: &EditMemberProfile,
+    ctx: &Ctx,
+) -> Result<Vec<MemberEvent>, DomainError> {
+    let changes = MemberProfileChanges {
+        name: edit.name.as_deref().map(profile::name).transpose()?,
+        fields: edit.fields.as_ref().map(profile::fields).transpose()?,
+        company: profile::change("company", edit.company.as_deref())?,
+        location: profile::change("location", edit.location.as_deref())?,
+    };
+    let personal = (changes != MemberProfileChanges::default()).then_some(changes);
+    if personal.is_none() && edit.visibility.is_none() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![MemberEvent::ProfileEdited(MemberProfileEdited {
+        member_id,
+        personal,
+        visibility: edit.visibility,
+        edited_at: ctx.now,
+    })])
+}
+
+fn decide_suspend(
+    state: &MemberState,
+    member_id: Uuid,
+    suspend: &SuspendMember,
+    ctx: &Ctx,
+) -> Result<MemberEvent, DomainError> {
+    if !matches!(
+        state.status,
+        MemberStatus::Active | MemberStatus::PendingConfirmation
+    ) {
+        return Err(DomainError::invalid_state(format!(
+            "only an active or pending member can be suspended; this one is {}",
+            state.status.as_str()
+        )));
+    }
+    let reason = validate::text("reason", &suspend.reason, MAX_REASON)?;
+    Ok(MemberEvent::Suspended(MemberSuspended {
+        member_id,
+        reason,
+        suspended_at: ctx.now,
+    }))
+}
+
+fn reactivate(state: &MemberState, member_id: Uuid, ctx: &Ctx) -> Result<MemberEvent, DomainError> {
+    if state.status != MemberStatus::Suspended {
+        return Err(DomainError::invalid_state(format!(
+            "only a suspended member can be reactivated; this one is {}",
+            state.status.as_str()
+        )));
+    }
+    Ok(MemberEvent::Reactivated(MemberReactivated {
+        member_id,
+        reactivated_at: ctx.now,
+    }))
+}

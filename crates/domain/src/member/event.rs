@@ -1,0 +1,129 @@
+//! Facts about a member. Personal data lives only in the top-level `personal` field of an event,
+//! which the store seals with the member's own key; after erasure the key is gone and the store
+//! hands back `personal: null`, so every reader must treat `None` as "unknown, erased".
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::Visibility;
+use crate::DomainEvent;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", content = "data")]
+pub enum MemberEvent {
+    #[serde(rename = "MemberRegistered.v1")]
+    Registered(MemberRegistered),
+    #[serde(rename = "MemberEmailConfirmed.v1")]
+    EmailConfirmed(MemberEmailConfirmed),
+    #[serde(rename = "MemberProfileEdited.v1")]
+    ProfileEdited(MemberProfileEdited),
+    #[serde(rename = "MemberSuspended.v1")]
+    Suspended(MemberSuspended),
+    #[serde(rename = "MemberReactivated.v1")]
+    Reactivated(MemberReactivated),
+    #[serde(rename = "MemberErasureRequested.v1")]
+    ErasureRequested(MemberErasureRequested),
+}
+
+/// The personal data given at registration. Sealed with the member's key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MemberPersonal {
+    pub email: String,
+    pub name: String,
+    pub fields: BTreeMap<String, String>,
+    pub company: Option<String>,
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MemberRegistered {
+    pub member_id: Uuid,
+    /// `None` once the member's key is destroyed (crypto-shredding).
+    pub personal: Option<MemberPersonal>,
+    pub registered_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MemberEmailConfirmed {
+    pub member_id: Uuid,
+    pub confirmed_at: DateTime<Utc>,
+}
+
+/// The personal part of a profile edit: only what changed. An empty `company` or `location`
+/// means the value was cleared; `fields`, when present, replaces all custom fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MemberProfileChanges {
+    pub name: Option<String>,
+    pub fields: Option<BTreeMap<String, String>>,
+    pub company: Option<String>,
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MemberProfileEdited {
+    pub member_id: Uuid,
+    /// `None` when only the visibility changed, or once the member's key is destroyed.
+    pub personal: Option<MemberProfileChanges>,
+    /// Visibility is a setting, not personal data, so it stays readable after erasure.
+    pub visibility: Option<Visibility>,
+    pub edited_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MemberSuspended {
+    pub member_id: Uuid,
+    /// Not personal data: operators describe the conduct ("chargeback fraud"), never the
+    /// person. It is stored in clear and survives erasure, which is what the audit trail needs.
+    pub reason: String,
+    pub suspended_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MemberReactivated {
+    pub member_id: Uuid,
+    pub reactivated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MemberErasureRequested {
+    pub member_id: Uuid,
+    pub requested_at: DateTime<Utc>,
+}
+
+impl MemberEvent {
+    pub fn member_id(&self) -> Uuid {
+        match self {
+            Self::Registered(e) => e.member_id,
+            Self::EmailConfirmed(e) => e.member_id,
+            Self::ProfileEdited(e) => e.member_id,
+            Self::Suspended(e) => e.member_id,
+            Self::Reactivated(e) => e.member_id,
+            Self::ErasureRequested(e) => e.member_id,
+        }
+    }
+}
+
+impl DomainEvent for MemberEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            Self::Registered(_) => "MemberRegistered.v1",
+            Self::EmailConfirmed(_) => "MemberEmailConfirmed.v1",
+            Self::ProfileEdited(_) => "MemberProfileEdited.v1",
+            Self::Suspended(_) => "MemberSuspended.v1",
+            Self::Reactivated(_) => "MemberReactivated.v1",
+            Self::ErasureRequested(_) => "MemberErasureRequested.v1",
+        }
+    }
+
+    fn personal_data_subject(&self) -> Option<Uuid> {
+        match self {
+            Self::Registered(e) => Some(e.member_id),
+            Self::ProfileEdited(e) => Some(e.member_id),
+            _ => None,
+        }
+    }
+}

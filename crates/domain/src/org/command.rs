@@ -1,0 +1,138 @@
+//! Commands addressed to an organization. One struct per command, so each has its own schema.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", content = "data")]
+pub enum OrgCommand {
+    #[serde(rename = "CreateOrg")]
+    Create(CreateOrg),
+    #[serde(rename = "AddOrgMember")]
+    AddMember(AddOrgMember),
+    #[serde(rename = "RemoveOrgMember")]
+    RemoveMember(RemoveOrgMember),
+    #[serde(rename = "DefineOrgRole")]
+    DefineRole(DefineOrgRole),
+    #[serde(rename = "AssignOrgRole")]
+    AssignRole(AssignOrgRole),
+    #[serde(rename = "RevokeOrgRole")]
+    RevokeRole(RevokeOrgRole),
+    #[serde(rename = "CreateOrgGroup")]
+    CreateGroup(CreateOrgGroup),
+    #[serde(rename = "GrantOrgGroupRole")]
+    GrantGroupRole(GrantOrgGroupRole),
+    #[serde(rename = "RevokeOrgGroupRole")]
+    RevokeGroupRole(RevokeOrgGroupRole),
+    #[serde(rename = "JoinOrgGroup")]
+    JoinGroup(JoinOrgGroup),
+    #[serde(rename = "LeaveOrgGroup")]
+    LeaveGroup(LeaveOrgGroup),
+    #[serde(rename = "ChangeOrgSeatLimit")]
+    ChangeSeatLimit(ChangeOrgSeatLimit),
+}
+
+/// Creates the organization with `owner_id` as its first member, holding the `owner` role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CreateOrg {
+    pub org_id: Uuid,
+    pub name: String,
+    pub owner_id: Uuid,
+    /// At least 1: the owner takes a seat.
+    pub seat_limit: u32,
+}
+
+/// Adds a member with one role, held directly, unscoped and without expiry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AddOrgMember {
+    pub member_id: Uuid,
+    pub role: String,
+}
+
+/// Removes a member with all their grants and group memberships.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RemoveOrgMember {
+    pub member_id: Uuid,
+}
+
+/// Defines a custom role: a named subset of the permission catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DefineOrgRole {
+    /// `[a-z0-9_-]`, 1 to 64 characters, not the name of a built-in role.
+    pub name: String,
+    pub permissions: Vec<String>,
+    /// Whether holders count against the seat limit; staff roles do, client roles do not.
+    #[serde(default = "yes")]
+    pub occupies_seat: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Grants a role to a member directly. Assigning the same role and scope again replaces the
+/// expiry; an identical grant is rejected as `already-exists`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AssignOrgRole {
+    pub member_id: Uuid,
+    pub role: String,
+    /// E.g. `channel:42`. An unscoped grant applies everywhere.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// Must be in the future. The grant stops counting at this instant.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Withdraws the direct grant of `role` with exactly this `scope`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RevokeOrgRole {
+    pub member_id: Uuid,
+    pub role: String,
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CreateOrgGroup {
+    pub group_id: Uuid,
+    /// Unique within the organization, because checks report the group by name.
+    pub name: String,
+}
+
+/// Lets every member of the group hold `role` (optionally scoped).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct GrantOrgGroupRole {
+    pub group_id: Uuid,
+    pub role: String,
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RevokeOrgGroupRole {
+    pub group_id: Uuid,
+    pub role: String,
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct JoinOrgGroup {
+    pub group_id: Uuid,
+    pub member_id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LeaveOrgGroup {
+    pub group_id: Uuid,
+    pub member_id: Uuid,
+}
+
+/// Changes the plan's seat limit; lowering it below the seats in use is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ChangeOrgSeatLimit {
+    pub seat_limit: u32,
+}

@@ -1,0 +1,56 @@
+//! The organization aggregate: a team or company account with a seat limit, members holding
+//! roles directly or through groups, and custom roles. Streams are `org-<uuid>`.
+//!
+//! Invariants, enforced for every decision by `invariants::ensure`: seats used never rise
+//! above the seat limit, and at least one member holds `owner` directly, unscoped, with no
+//! expiry.
+
+mod command;
+mod decide;
+mod decide_groups;
+mod decide_roles;
+mod event;
+mod evolve;
+mod invariants;
+mod lookup;
+mod rights;
+mod state;
+
+pub use command::{
+    AddOrgMember, AssignOrgRole, ChangeOrgSeatLimit, CreateOrg, CreateOrgGroup, DefineOrgRole,
+    GrantOrgGroupRole, JoinOrgGroup, LeaveOrgGroup, OrgCommand, RemoveOrgMember,
+    RevokeOrgGroupRole, RevokeOrgRole,
+};
+pub use event::{
+    OrgCreated, OrgEvent, OrgGroupCreated, OrgGroupJoined, OrgGroupLeft, OrgGroupRoleGranted,
+    OrgGroupRoleRevoked, OrgMemberAdded, OrgMemberRemoved, OrgRoleAssigned, OrgRoleDefined,
+    OrgRoleRevoked, OrgSeatLimitChanged,
+};
+pub use invariants::{permanent_owners, seats_used};
+pub use state::{CustomRole, Group, GroupGrant, OrgMember, OrgState, RoleGrant, RoleRef};
+
+use crate::{Aggregate, Ctx, DomainError};
+
+/// The organization aggregate. Whether `member_id`s refer to registered members is the
+/// application's check: this stream knows only its own members.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Organization;
+
+impl Aggregate for Organization {
+    const STREAM_PREFIX: &'static str = "org";
+    type State = OrgState;
+    type Command = OrgCommand;
+    type Event = OrgEvent;
+
+    fn decide(
+        state: &OrgState,
+        command: &OrgCommand,
+        ctx: &Ctx,
+    ) -> Result<Vec<OrgEvent>, DomainError> {
+        decide::decide(state, command, ctx)
+    }
+
+    fn evolve(state: OrgState, event: &OrgEvent) -> OrgState {
+        evolve::evolve(state, event)
+    }
+}

@@ -1,0 +1,25 @@
+//! Domain rules, one test per rule, written given / when / then.
+
+// clippy.toml allows these inside `#[test]` functions only; the helpers of a test binary fail
+// the test the same way, by panicking.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code"
+)]
+
+mod effective;
+mod fixtures;
+mod member_erasure;
+mod member_lifecycle;
+mod member_profile;
+mod member_register;
+mod org_groups;
+mod org_membership;
+mod org_owners;
+mod org_roles;
+mod org_seats;
+mod permissions;
+mod serde_forms;
+mod support;

@@ -1,0 +1,111 @@
+use roster_domain::member::{
+    MemberCommand, MemberEvent, MemberReactivated, MemberStatus, SuspendMember,
+};
+
+use crate::fixtures::{
+    alice, confirm, confirmed, edit, erase, reactivate, registered, status_after, suspend,
+    suspended,
+};
+use crate::support::{given, now, trusted};
+
+#[test]
+fn a_pending_member_confirms_their_email_and_becomes_active() {
+    given([registered()])
+        .when(confirm(), trusted())
+        .then([confirmed()]);
+    let state = given([registered(), confirmed()]).state();
+    assert_eq!(
+        (state.status, state.email_verified),
+        (MemberStatus::Active, true)
+    );
+}
+
+#[test]
+fn confirming_an_active_member_is_invalid_state() {
+    given([registered(), confirmed()])
+        .when(confirm(), trusted())
+        .then_error("invalid-state");
+}
+
+#[test]
+fn confirming_a_suspended_member_is_invalid_state() {
+    given([registered(), suspended()])
+        .when(confirm(), trusted())
+        .then_error("invalid-state");
+}
+
+#[test]
+fn commands_to_an_unregistered_member_are_not_found() {
+    for command in [
+        confirm(),
+        suspend(),
+        reactivate(),
+        erase(),
+        edit(Default::default()),
+    ] {
+        given::<MemberEvent>([])
+            .when(command, trusted())
+            .then_error("not-found");
+    }
+}
+
+#[test]
+fn active_and_pending_members_can_be_suspended() {
+    given([registered()])
+        .when(suspend(), trusted())
+        .then([suspended()]);
+    given([registered(), confirmed()])
+        .when(suspend(), trusted())
+        .then([suspended()]);
+}
+
+#[test]
+fn a_suspended_member_cannot_be_suspended_again() {
+    given([registered(), suspended()])
+        .when(suspend(), trusted())
+        .then_error("invalid-state");
+}
+
+#[test]
+fn a_suspension_needs_a_reason() {
+    let command = MemberCommand::Suspend(SuspendMember {
+        reason: "  ".into(),
+    });
+    given([registered()])
+        .when(command, trusted())
+        .then_error("invalid-input");
+}
+
+#[test]
+fn a_verified_member_is_reactivated_to_active() {
+    let reactivated = MemberEvent::Reactivated(MemberReactivated {
+        member_id: alice(),
+        reactivated_at: now(),
+    });
+    let history = vec![registered(), confirmed(), suspended()];
+    given(history.clone())
+        .when(reactivate(), trusted())
+        .then([reactivated.clone()]);
+    assert_eq!(
+        status_after([history, vec![reactivated]].concat()),
+        MemberStatus::Active
+    );
+}
+
+#[test]
+fn an_unverified_member_is_reactivated_to_pending_confirmation() {
+    let state = given([registered(), suspended()])
+        .when(reactivate(), trusted())
+        .then_state();
+    assert_eq!(state.status, MemberStatus::PendingConfirmation);
+}
+
+#[test]
+fn only_a_suspended_member_can_be_reactivated() {
+    given([registered()])
+        .when(reactivate(), trusted())
+        .then_error("invalid-state");
+    given([registered(), confirmed()])
+        .when(reactivate(), trusted())
+        .then_error("invalid-state");
+}

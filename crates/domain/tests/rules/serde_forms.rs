@@ -1,0 +1,248 @@
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use roster_domain::member::{
+    MemberCommand, MemberEvent, MemberProfileEdited, MemberReactivated, MemberStatus,
+};
+use roster_domain::org::{
+    OrgEvent, OrgGroupLeft, OrgGroupRoleRevoked, OrgMemberRemoved, OrgRoleRevoked,
+    OrgSeatLimitChanged,
+};
+use roster_domain::{DomainError, DomainEvent, OrgCommand, event_schemas};
+use serde_json::json;
+
+use crate::fixtures::{
+    added, alice, alice_personal, assigned, bob, confirmed, created, defined, erased,
+    group_created, group_granted, joined, org, register_alice, registered, suspended, team,
+};
+use crate::support::{days, now};
+
+fn every_member_event() -> Vec<MemberEvent> {
+    vec![
+        registered(),
+        confirmed(),
+        MemberEvent::ProfileEdited(MemberProfileEdited {
+            member_id: alice(),
+            personal: Some(Default::default()),
+            visibility: Some(Default::default()),
+            edited_at: now(),
+        }),
+        suspended(),
+        MemberEvent::Reactivated(MemberReactivated {
+            member_id: alice(),
+            reactivated_at: now(),
+        }),
+        erased(),
+    ]
+}
+
+fn every_org_event() -> Vec<OrgEvent> {
+    let (org_id, at) = (org(), now());
+    vec![
+        created(3),
+        added(bob(), "member"),
+        OrgEvent::MemberRemoved(OrgMemberRemoved {
+            org_id,
+            member_id: bob(),
+            at,
+        }),
+        defined("editor", &["content.pages.edit"], true),
+        assigned(bob(), "guest", Some("channel:1"), Some(now() + days(1))),
+        OrgEvent::RoleRevoked(OrgRoleRevoked {
+            org_id,
+            member_id: bob(),
+            role: "guest".into(),
+            scope: None,
+            at,
+        }),
+        group_created(team(), "team"),
+        group_granted(team(), "guest", None),
+        OrgEvent::GroupRoleRevoked(OrgGroupRoleRevoked {
+            org_id,
+            group_id: team(),
+            role: "guest".into(),
+            scope: None,
+            at,
+        }),
+        joined(team(), bob()),
+        OrgEvent::GroupLeft(OrgGroupLeft {
+            org_id,
+            group_id: team(),
+            member_id: bob(),
+            at,
+        }),
+        OrgEvent::SeatLimitChanged(OrgSeatLimitChanged {
+            org_id,
+            seat_limit: 5,
+            at,
+        }),
+    ]
+}
+
+/// Serialises to `{"type": <event type>, "data": {...}}` and reads back unchanged.
+fn round_trip<E: DomainEvent + PartialEq + std::fmt::Debug>(event: &E) {
+    let value = serde_json::to_value(event).unwrap();
+    let object = value.as_object().unwrap();
+    assert_eq!(object.len(), 2, "{value}");
+    assert_eq!(object["type"], event.event_type());
+    assert!(object["data"].is_object());
+    assert_eq!(&serde_json::from_value::<E>(value).unwrap(), event);
+}
+
+#[test]
+fn every_member_event_round_trips_through_type_and_data() {
+    every_member_event().iter().for_each(round_trip);
+}
+
+#[test]
+fn every_org_event_round_trips_through_type_and_data() {
+    every_org_event().iter().for_each(round_trip);
+}
+
+#[test]
+fn every_event_type_has_exactly_one_schema() {
+    let mut types: Vec<&str> = every_member_event()
+        .iter()
+        .map(DomainEvent::event_type)
+        .collect();
+    types.extend(every_org_event().iter().map(DomainEvent::event_type));
+    let schemas: BTreeSet<&str> = event_schemas().into_iter().map(|(name, _)| name).collect();
+    assert_eq!(types.len(), schemas.len());
+    assert_eq!(types.into_iter().collect::<BTreeSet<_>>(), schemas);
+}
+
+#[test]
+fn personal_data_is_a_top_level_field_named_personal() {
+    let value = serde_json::to_value(registered()).unwrap();
+    assert_eq!(
+        value["data"]["personal"],
+        serde_json::to_value(alice_personal()).unwrap()
+    );
+    let keys: BTreeSet<&str> = value["data"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from(["member_id", "personal", "registered_at"])
+    );
+}
+
+#[test]
+fn a_shredded_event_reads_back_with_personal_null() {
+    let stored = json!({
+        "type": "MemberRegistered.v1",
+        "data": { "member_id": alice(), "personal": null, "registered_at": now() },
+    });
+    let MemberEvent::Registered(event) = serde_json::from_value(stored).unwrap() else {
+        panic!("wrong variant");
+    };
+    assert_eq!(event.personal, None);
+}
+
+#[test]
+fn member_statuses_serialise_in_snake_case() {
+    assert_eq!(
+        json!(MemberStatus::PendingConfirmation),
+        json!("pending_confirmation")
+    );
+    assert_eq!(
+        json!(MemberStatus::Erased),
+        json!(MemberStatus::Erased.as_str())
+    );
+}
+
+#[test]
+fn commands_read_from_json_with_their_defaults() {
+    let command: MemberCommand = serde_json::from_value(json!({
+        "type": "RegisterMember",
+        "data": { "member_id": alice(), "email": "alice@example.org", "name": "Alice Liddell" },
+    }))
+    .unwrap();
+    assert_eq!(command, MemberCommand::Register(register_alice()));
+    let define: OrgCommand = serde_json::from_value(json!({
+        "type": "DefineOrgRole",
+        "data": { "name": "editor", "permissions": [] },
+    }))
+    .unwrap();
+    let OrgCommand::DefineRole(define) = define else {
+        panic!("wrong variant")
+    };
+    assert!(
+        define.occupies_seat,
+        "custom roles take a seat unless told otherwise"
+    );
+}
+
+#[test]
+fn timestamps_serialise_as_rfc3339() {
+    let value = serde_json::to_value(confirmed()).unwrap();
+    let at: DateTime<Utc> = value["data"]["confirmed_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(at, now());
+}
+
+#[test]
+fn error_codes_are_stable_slugs() {
+    let cases = [
+        (
+            DomainError::InvalidInput {
+                field: "email".into(),
+                reason: "x".into(),
+            },
+            "invalid-input",
+        ),
+        (
+            DomainError::NotFound {
+                what: "member".into(),
+            },
+            "not-found",
+        ),
+        (
+            DomainError::AlreadyExists {
+                what: "member".into(),
+            },
+            "already-exists",
+        ),
+        (
+            DomainError::InvalidState {
+                message: "x".into(),
+            },
+            "invalid-state",
+        ),
+        (
+            DomainError::Forbidden {
+                permission: "p.q".into(),
+            },
+            "forbidden",
+        ),
+        (
+            DomainError::SeatLimitReached { limit: 2 },
+            "seat-limit-reached",
+        ),
+        (DomainError::LastOwner, "last-owner"),
+        (
+            DomainError::AlreadyMember { member_id: bob() },
+            "already-member",
+        ),
+        (DomainError::NotAMember { member_id: bob() }, "not-a-member"),
+        (
+            DomainError::UnknownRole { role: "x".into() },
+            "unknown-role",
+        ),
+        (
+            DomainError::UnknownPermission {
+                permission: "x.y".into(),
+            },
+            "unknown-permission",
+        ),
+    ];
+    for (error, code) in cases {
+        assert_eq!(error.code(), code);
+    }
+}

@@ -1,0 +1,133 @@
+//! Group commit under concurrency, and gap-safety: a subscriber running beside racing
+//! appenders sees every position exactly once.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use roster_store::subscription::subscribe;
+use roster_store::{AppendError, AppendRequest, DynStore, ExpectedVersion};
+use tokio::sync::watch;
+
+use super::{Fixture, append_ok, event, events, read_everything, stream_name, within};
+
+const APPENDERS: u64 = 32;
+const APPENDS_EACH: u64 = 10;
+const RACERS: u64 = 20;
+const ROUNDS: u64 = 10;
+
+fn expected_before(version: u64) -> ExpectedVersion {
+    if version == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(version - 1) }
+}
+
+/// Appends `APPENDS_EACH` single events to its own stream, each with the exact version.
+async fn appender(store: DynStore) -> String {
+    let stream = stream_name("member");
+    for version in 0..APPENDS_EACH {
+        append_ok(&store, &stream, expected_before(version), vec![event("A.v1", version)]).await;
+    }
+    stream
+}
+
+/// Tries to write every version of the contended stream once; returns the versions it won.
+async fn racer(store: DynStore, stream: String) -> Vec<(u64, uuid::Uuid)> {
+    let mut won = Vec::new();
+    for version in 0..ROUNDS {
+        let e = event("Raced.v1", version);
+        let id = e.event_id;
+        match store.append(AppendRequest::new(&stream, expected_before(version), vec![e])).await {
+            Ok(out) => {
+                assert_eq!(out.last_version, version);
+                won.push((version, id));
+            }
+            Err(AppendError::WrongExpectedVersion { .. }) => {}
+            Err(other) => panic!("racer failed: {other}"),
+        }
+        tokio::task::yield_now().await;
+    }
+    won
+}
+
+pub async fn concurrent_appenders_and_racers_commit_exactly_once_per_version(fx: Fixture) {
+    let contended = stream_name("plan");
+    let appenders: Vec<_> = (0..APPENDERS).map(|_| tokio::spawn(appender(fx.store.clone()))).collect();
+    let racers: Vec<_> =
+        (0..RACERS).map(|_| tokio::spawn(racer(fx.store.clone(), contended.clone()))).collect();
+
+    let mut winners: BTreeMap<u64, Vec<uuid::Uuid>> = BTreeMap::new();
+    for r in racers {
+        for (version, id) in within(60, "the racers", r).await.unwrap() {
+            winners.entry(version).or_default().push(id);
+        }
+    }
+    let mut streams = Vec::new();
+    for a in appenders {
+        streams.push(within(60, "the appenders", a).await.unwrap());
+    }
+
+    assert_eq!(winners.len() as u64, ROUNDS, "every version has a winner: {winners:?}");
+    assert!(winners.values().all(|ids| ids.len() == 1), "one winner per version: {winners:?}");
+    let raced = fx.store.read_stream(&contended, 0, 100).await.unwrap();
+    let raced_ids: Vec<_> = raced.iter().map(|e| e.event_id).collect();
+    assert_eq!(raced_ids, winners.values().map(|ids| ids[0]).collect::<Vec<_>>());
+    for s in &streams {
+        let read = fx.store.read_stream(s, 0, 100).await.unwrap();
+        assert_eq!(read.iter().map(|e| e.version).collect::<Vec<_>>(), (0..APPENDS_EACH).collect::<Vec<_>>());
+    }
+    let all = read_everything(&fx.store).await;
+    let total = APPENDERS * APPENDS_EACH + ROUNDS;
+    assert_eq!(all.iter().map(|e| e.position).collect::<Vec<_>>(), (1..=total).collect::<Vec<_>>());
+    assert_eq!(fx.store.head().await.unwrap(), total);
+}
+
+/// Appends batches of one to three events to its own stream until the deadline.
+async fn steady_appender(store: DynStore, deadline: Instant) {
+    let stream = stream_name("member");
+    let mut n = 0;
+    while Instant::now() < deadline && n < 300 {
+        append_ok(&store, &stream, ExpectedVersion::Any, events("A.v1", n % 3 + 1)).await;
+        n += 1;
+    }
+}
+
+/// Collects positions from a subscription until it has seen `last` (once that is known).
+async fn collect_until(store: DynStore, mut last: watch::Receiver<u64>) -> Vec<u64> {
+    let mut sub = subscribe(store, 0);
+    let mut seen = Vec::new();
+    loop {
+        let target = *last.borrow_and_update();
+        if seen.last().is_some_and(|p| *p >= target) {
+            return seen;
+        }
+        tokio::select! {
+            item = sub.next() => seen.push(item.expect("the subscription ended").expect("read failed").position),
+            _ = last.changed() => {}
+        }
+    }
+}
+
+pub async fn a_subscriber_sees_every_position_once_while_appenders_race(fx: Fixture) {
+    // Half of the appenders write through a second handle, as a second process would.
+    let other = (fx.reopen)().await;
+    let (last_tx, last_rx) = watch::channel(u64::MAX);
+    let subscriber = tokio::spawn(collect_until(fx.store.clone(), last_rx));
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let appenders: Vec<_> = (0..8)
+        .map(|i| {
+            let store = if i % 2 == 0 { fx.store.clone() } else { other.clone() };
+            tokio::spawn(steady_appender(store, deadline))
+        })
+        .collect();
+    for a in appenders {
+        within(60, "the appenders", a).await.unwrap();
+    }
+    let head = fx.store.head().await.unwrap();
+    last_tx.send(head).unwrap();
+    let seen = within(30, "the subscriber to reach the head", subscriber).await.unwrap();
+
+    let all: Vec<u64> = read_everything(&fx.store).await.iter().map(|e| e.position).collect();
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "positions strictly increase");
+    assert_eq!(seen.len(), all.len(), "the subscriber saw {} of {} events", seen.len(), all.len());
+    assert_eq!(seen, all);
+    assert_eq!(all.len() as u64, head);
+}

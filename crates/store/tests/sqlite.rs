@@ -1,0 +1,27 @@
+//! The conformance suite against the SQLite backend.
+// Test code: a failed expectation should stop the test with a message, not be handled.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod conformance;
+
+use roster_store::DynStore;
+use roster_store::sqlite::SqliteStore;
+use roster_store::testing::sqlite_temp;
+
+async fn fixture() -> conformance::Fixture {
+    let (store, dir) = sqlite_temp().await;
+    let path = store.path().to_path_buf();
+    conformance::Fixture {
+        store: std::sync::Arc::new(store),
+        reopen: Box::new(move || {
+            let path = path.clone();
+            Box::pin(async move {
+                let store = SqliteStore::open(&path).expect("reopening the SQLite store");
+                std::sync::Arc::new(store) as DynStore
+            })
+        }),
+        guard: Box::new(dir),
+    }
+}
+
+conformance_suite!(fixture);
