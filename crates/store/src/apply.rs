@@ -49,7 +49,12 @@ impl EncodedRequest {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Self { stream: req.stream, expected: req.expected, events, claims: req.claims })
+        Ok(Self {
+            stream: req.stream,
+            expected: req.expected,
+            events,
+            claims: req.claims,
+        })
     }
 }
 
@@ -63,23 +68,24 @@ pub(crate) struct StoredId {
 }
 
 /// Runs one request inside the writer's open transaction.
+///
+/// The happy path reads only the stream's version (and the claims); whether the request is a
+/// retry of an earlier append is asked only when something stands in its way (a version
+/// conflict, a taken claim, an event id already in the log), since only then can it be one.
 pub(crate) async fn apply<T: WriteTx>(
     tx: &mut T,
     req: &EncodedRequest,
 ) -> Result<AppendOutcome, AppendError> {
     reject_repeated_ids(&req.events)?;
-    if !req.events.is_empty() {
-        let ids: Vec<Uuid> = req.events.iter().map(|e| e.event_id).collect();
-        let found = tx.find_events(&ids).await?;
-        if !found.is_empty() {
-            return earlier_outcome(req, &ids, found);
-        }
-    }
     let current = tx.stream_version(&req.stream).await?;
-    check_expected(&req.stream, req.expected, current)?;
-    check_claims(tx, &req.claims).await?;
-    write_claims(tx, &req.claims).await?;
-    if req.events.is_empty() {
+    if let Err(conflict) = check_expected(&req.stream, req.expected, current) {
+        return retry_or(tx, req, conflict).await;
+    }
+    if let Err(taken) = check_claims(tx, &req.claims).await {
+        return retry_or(tx, req, taken).await;
+    }
+    let Some(first_event) = req.events.first() else {
+        write_claims(tx, &req.claims).await?;
         // A claims-only append writes no event: there is no position to report, and the
         // stream stays where it was (0 stands for a stream that does not exist).
         return Ok(AppendOutcome {
@@ -87,15 +93,42 @@ pub(crate) async fn apply<T: WriteTx>(
             first_position: 0,
             last_position: 0,
         });
-    }
+    };
     let first_version = current.map_or(0, |v| v + 1);
-    let first_position = tx.insert_events(&req.stream, first_version, &req.events).await?;
+    let Some(first_position) = tx
+        .insert_events(&req.stream, first_version, &req.events)
+        .await?
+    else {
+        let duplicate = AppendError::DuplicateEventId {
+            event_id: first_event.event_id,
+        };
+        return retry_or(tx, req, duplicate).await;
+    };
+    write_claims(tx, &req.claims).await?;
     let count = req.events.len() as u64;
     Ok(AppendOutcome {
         last_version: first_version + count - 1,
         first_position,
         last_position: first_position + count - 1,
     })
+}
+
+/// The request could not be applied: answer with the original outcome if it is a retry of an
+/// earlier append, else with `rejection` (or `DuplicateEventId` if some of its ids are taken).
+async fn retry_or<T: WriteTx>(
+    tx: &mut T,
+    req: &EncodedRequest,
+    rejection: AppendError,
+) -> Result<AppendOutcome, AppendError> {
+    if req.events.is_empty() {
+        return Err(rejection);
+    }
+    let ids: Vec<Uuid> = req.events.iter().map(|e| e.event_id).collect();
+    let found = tx.find_events(&ids).await?;
+    if found.is_empty() {
+        return Err(rejection);
+    }
+    earlier_outcome(req, &ids, found)
 }
 
 /// The same event id twice in one request can never be a retry of anything.
@@ -105,7 +138,9 @@ fn reject_repeated_ids(events: &[EncodedEvent]) -> Result<(), AppendError> {
     }
     let mut seen = HashSet::with_capacity(events.len());
     match events.iter().find(|e| !seen.insert(e.event_id)) {
-        Some(e) => Err(AppendError::DuplicateEventId { event_id: e.event_id }),
+        Some(e) => Err(AppendError::DuplicateEventId {
+            event_id: e.event_id,
+        }),
         None => Ok(()),
     }
 }
@@ -124,9 +159,10 @@ fn earlier_outcome(
     let Some(stored) = stored else {
         return Err(duplicate(first_known()));
     };
-    let consecutive = stored.iter().enumerate().all(|(i, s)| {
-        s.stream == req.stream && s.version == stored[0].version + i as u64
-    });
+    let consecutive = stored
+        .iter()
+        .enumerate()
+        .all(|(i, s)| s.stream == req.stream && s.version == stored[0].version + i as u64);
     match (consecutive, stored.first(), stored.last()) {
         (true, Some(first), Some(last)) => Ok(AppendOutcome {
             last_version: last.version,
@@ -138,7 +174,9 @@ fn earlier_outcome(
 }
 
 fn duplicate(id: Option<Uuid>) -> AppendError {
-    AppendError::DuplicateEventId { event_id: id.unwrap_or_default() }
+    AppendError::DuplicateEventId {
+        event_id: id.unwrap_or_default(),
+    }
 }
 
 pub(crate) fn check_expected(
@@ -154,7 +192,11 @@ pub(crate) fn check_expected(
     if ok {
         Ok(())
     } else {
-        Err(AppendError::WrongExpectedVersion { stream: stream.to_owned(), expected, actual })
+        Err(AppendError::WrongExpectedVersion {
+            stream: stream.to_owned(),
+            expected,
+            actual,
+        })
     }
 }
 
@@ -175,7 +217,10 @@ async fn check_claims<T: WriteTx>(tx: &mut T, claims: &[ClaimOp]) -> Result<(), 
         let next = match op {
             ClaimOp::Claim { .. } => match holder {
                 Some(other) if other != *owner => {
-                    return Err(AppendError::Claimed { scope: scope.clone(), owner: other });
+                    return Err(AppendError::Claimed {
+                        scope: scope.clone(),
+                        owner: other,
+                    });
                 }
                 _ => Some(owner.clone()),
             },

@@ -48,19 +48,22 @@ pub(crate) trait WriteTx {
     async fn find_events(&mut self, ids: &[Uuid]) -> Result<Vec<StoredId>, StoreError>;
     /// Version of the stream's last event, `None` if the stream has none.
     async fn stream_version(&mut self, stream: &str) -> Result<Option<StreamVersion>, StoreError>;
-    /// Writes the events at the next positions, versions counting up from `first_version`;
-    /// returns the position of the first.
+    /// Writes the events at the next positions, versions counting up from `first_version`,
+    /// and returns the position of the first; or, if one of the event ids is already in the
+    /// log, writes none of them and returns `None`.
     async fn insert_events(
         &mut self,
         stream: &str,
         first_version: StreamVersion,
         events: &[EncodedEvent],
-    ) -> Result<Position, StoreError>;
+    ) -> Result<Option<Position>, StoreError>;
     async fn claim_owner(&mut self, scope: &str, key: &str) -> Result<Option<String>, StoreError>;
     /// Records the claim; the caller has checked it is free or already this owner's.
-    async fn insert_claim(&mut self, scope: &str, key: &str, owner: &str) -> Result<(), StoreError>;
+    async fn insert_claim(&mut self, scope: &str, key: &str, owner: &str)
+    -> Result<(), StoreError>;
     /// Deletes the claim if `owner` holds it.
-    async fn delete_claim(&mut self, scope: &str, key: &str, owner: &str) -> Result<(), StoreError>;
+    async fn delete_claim(&mut self, scope: &str, key: &str, owner: &str)
+    -> Result<(), StoreError>;
 }
 
 /// Takes the first request and whatever else is already waiting, up to [`MAX_BATCH`].
@@ -94,8 +97,7 @@ pub(crate) async fn commit_batch<T: WriteTx>(
             tracing::warn!(error = %e, size = reqs.len(), "batch transaction failed; retrying its appends one by one");
             let mut results = Vec::with_capacity(reqs.len());
             for req in &reqs {
-                let one = run_in_one_transaction(tx, std::slice::from_ref(req), head).await;
-                results.push(one.and_then(|mut r| r.pop().ok_or(StoreError::Closed)).unwrap_or_else(|e| Err(e.into())));
+                results.push(run_alone(tx, req, head).await);
             }
             results
         }
@@ -106,18 +108,31 @@ pub(crate) async fn commit_batch<T: WriteTx>(
     }
 }
 
+async fn run_alone<T: WriteTx>(
+    tx: &mut T,
+    req: &EncodedRequest,
+    head: &watch::Sender<Position>,
+) -> AppendResult {
+    match run_in_one_transaction(tx, &[req], head).await {
+        Ok(mut results) => results
+            .pop()
+            .unwrap_or(Err(AppendError::Backend(StoreError::Closed))),
+        Err(e) => Err(AppendError::Backend(e)),
+    }
+}
+
 async fn run_in_one_transaction<T: WriteTx>(
     tx: &mut T,
     reqs: &[&EncodedRequest],
     head: &watch::Sender<Position>,
 ) -> Result<Vec<AppendResult>, StoreError> {
-    let outcome = attempt(tx, reqs).await;
-    match outcome {
-        Ok((results, true)) => {
-            publish(head, tx.head());
+    match attempt(tx, reqs).await {
+        Ok((results, committed)) => {
+            if committed {
+                publish(head, tx.head());
+            }
             Ok(results)
         }
-        Ok((results, false)) => Ok(results),
         Err(e) => {
             if let Err(rollback) = tx.rollback().await {
                 tracing::warn!(error = %rollback, "rollback after a failed batch failed");
@@ -151,11 +166,14 @@ async fn attempt<T: WriteTx>(
     }
     if results.iter().any(Result::is_ok) {
         tx.commit().await?;
-        Ok((results, true))
-    } else {
-        tx.rollback().await?;
-        Ok((results, false))
+        return Ok((results, true));
     }
+    // Nothing to keep. Each request already has its answer, so a failing rollback is the
+    // next transaction's problem (the writer reconnects if it must), not theirs.
+    if let Err(e) = tx.rollback().await {
+        tracing::warn!(error = %e, "rollback of a batch without effect failed");
+    }
+    Ok((results, false))
 }
 
 /// Raises the published head; never lowers it (a poll may race a newer notification).

@@ -7,7 +7,11 @@ use crate::types::{ExpectedVersion, StreamVersion};
 pub enum AppendError {
     /// The stream was not at the expected version. `actual` is `None` when the stream does not exist.
     #[error("stream {stream} expected at {expected:?} but is at {actual:?}")]
-    WrongExpectedVersion { stream: String, expected: ExpectedVersion, actual: Option<StreamVersion> },
+    WrongExpectedVersion {
+        stream: String,
+        expected: ExpectedVersion,
+        actual: Option<StreamVersion>,
+    },
     /// A uniqueness claim is held by another owner.
     #[error("{scope} is already claimed by {owner}")]
     Claimed { scope: String, owner: String },

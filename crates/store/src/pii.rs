@@ -67,7 +67,9 @@ impl MasterKey {
 
     /// Reads the key file, creating it (mode 0600) with a fresh key when it does not exist.
     pub fn load_or_create(path: &Path) -> Result<Self, StoreError> {
-        let io = |e: std::io::Error| StoreError::Config(format!("master key file {}: {e}", path.display()));
+        let io = |e: std::io::Error| {
+            StoreError::Config(format!("master key file {}: {e}", path.display()))
+        };
         match std::fs::read_to_string(path) {
             Ok(text) => Self::from_base64(&text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -94,7 +96,11 @@ impl MasterKey {
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     file.write_all(text.as_bytes())?;
     file.sync_all()
 }
@@ -107,9 +113,8 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 fn hmac_with(key: &[u8]) -> Hmac<Sha256> {
     // HMAC accepts keys of any length, so this cannot fail; fall back to an empty-key MAC
     // rather than panic to satisfy the no-panic lint.
-    <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| {
-        <Hmac<Sha256> as KeyInit>::new(&Default::default())
-    })
+    <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()))
 }
 
 /// Seals and opens personal data, and computes blind indexes.
@@ -123,7 +128,11 @@ pub struct Vault {
 impl Vault {
     pub fn new(master: &MasterKey, store: DynStore) -> Self {
         let wrap = XChaCha20Poly1305::new(&master.derive("roster/key-wrap/v1").into());
-        Self { store, wrap, index_key: master.derive("roster/email-index/v1") }
+        Self {
+            store,
+            wrap,
+            index_key: master.derive("roster/email-index/v1"),
+        }
     }
 
     /// Keyed hash of an already normalised email: the value unique-email claims are made on.
@@ -136,8 +145,14 @@ impl Vault {
     /// Replaces the payload's top-level `personal` field (if present and not null) with its
     /// sealed form under `subject`'s data key, creating the key on first use. Sealing for a
     /// subject whose key was destroyed is refused: an erased member gets no new personal data.
-    pub async fn seal_payload(&self, subject: Uuid, mut payload: Value) -> Result<Value, StoreError> {
-        let Some(personal) = payload.get_mut(PERSONAL) else { return Ok(payload) };
+    pub async fn seal_payload(
+        &self,
+        subject: Uuid,
+        mut payload: Value,
+    ) -> Result<Value, StoreError> {
+        let Some(personal) = payload.get_mut(PERSONAL) else {
+            return Ok(payload);
+        };
         if personal.is_null() || is_sealed(personal) {
             return Ok(payload);
         }
@@ -147,7 +162,13 @@ impl Vault {
         let plaintext = serde_json::to_vec(personal)?;
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ciphertext = cipher
-            .encrypt(&nonce, Payload { msg: &plaintext, aad: subject.as_bytes() })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: &plaintext,
+                    aad: subject.as_bytes(),
+                },
+            )
             .map_err(|e| StoreError::Crypto(e.to_string()))?;
         let mut data = nonce.to_vec();
         data.extend_from_slice(&ciphertext);
@@ -157,11 +178,17 @@ impl Vault {
 
     /// Opens a sealed `personal` field; yields `null` when the subject's key was destroyed.
     pub async fn open_payload(&self, mut payload: Value) -> Result<Value, StoreError> {
-        let Some(personal) = payload.get_mut(PERSONAL) else { return Ok(payload) };
-        let Some(sealed) = personal.get(SEALED) else { return Ok(payload) };
+        let Some(personal) = payload.get_mut(PERSONAL) else {
+            return Ok(payload);
+        };
+        let Some(sealed) = personal.get(SEALED) else {
+            return Ok(payload);
+        };
         let subject: Uuid = serde_json::from_value(sealed["subject"].clone())?;
         let data = sealed["data"].as_str().unwrap_or_default();
-        let data = STANDARD.decode(data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let data = STANDARD
+            .decode(data)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         *personal = match self.data_key(subject, false).await? {
             None => Value::Null,
             Some(cipher) => open_with(&cipher, subject, &data)?,
@@ -176,10 +203,15 @@ impl Vault {
 
     /// The subject's cipher, `None` when its key was destroyed (or never existed and `create`
     /// is false: nothing was ever sealed for it, so there is nothing to open).
-    async fn data_key(&self, subject: Uuid, create: bool) -> Result<Option<XChaCha20Poly1305>, StoreError> {
+    async fn data_key(
+        &self,
+        subject: Uuid,
+        create: bool,
+    ) -> Result<Option<XChaCha20Poly1305>, StoreError> {
         let keys = self.store.keys();
         let state = if create {
-            keys.get_or_create(subject, self.wrap_new_key(subject)?).await?
+            keys.get_or_create(subject, self.wrap_new_key(subject)?)
+                .await?
         } else {
             keys.get(subject).await?
         };
@@ -194,7 +226,13 @@ impl Vault {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let wrapped = self
             .wrap
-            .encrypt(&nonce, Payload { msg: key.as_slice(), aad: subject.as_bytes() })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: key.as_slice(),
+                    aad: subject.as_bytes(),
+                },
+            )
             .map_err(|e| StoreError::Crypto(e.to_string()))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&wrapped);
@@ -202,8 +240,11 @@ impl Vault {
     }
 
     fn unwrap_key(&self, subject: Uuid, wrapped: &[u8]) -> Result<XChaCha20Poly1305, StoreError> {
-        let key = decrypt(&self.wrap, subject, wrapped)
-            .map_err(|_| StoreError::Crypto(format!("the data key of {subject} does not open with this master key")))?;
+        let key = decrypt(&self.wrap, subject, wrapped).map_err(|_| {
+            StoreError::Crypto(format!(
+                "the data key of {subject} does not open with this master key"
+            ))
+        })?;
         XChaCha20Poly1305::new_from_slice(&key).map_err(|e| StoreError::Crypto(e.to_string()))
     }
 }
@@ -213,8 +254,9 @@ fn is_sealed(value: &Value) -> bool {
 }
 
 fn open_with(cipher: &XChaCha20Poly1305, subject: Uuid, data: &[u8]) -> Result<Value, StoreError> {
-    let plaintext = decrypt(cipher, subject, data)
-        .map_err(|_| StoreError::Crypto(format!("personal data of {subject} failed authentication")))?;
+    let plaintext = decrypt(cipher, subject, data).map_err(|_| {
+        StoreError::Crypto(format!("personal data of {subject} failed authentication"))
+    })?;
     Ok(serde_json::from_slice(&plaintext)?)
 }
 
@@ -224,6 +266,12 @@ fn decrypt(cipher: &XChaCha20Poly1305, subject: Uuid, data: &[u8]) -> Result<Vec
     }
     let (nonce, ciphertext) = data.split_at(NONCE_LEN);
     cipher
-        .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: subject.as_bytes() })
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: subject.as_bytes(),
+            },
+        )
         .map_err(|_| ())
 }

@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::PgPool;
+use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::SqlSafeStr;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -60,14 +60,12 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(Duration::from_secs(10))
-            // A broken connection shows as an error on use; a ping before every use would add
-            // a round trip to every read.
-            .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         migrator().run(&pool).await?;
-        let schema: Option<String> =
-            sqlx::query_scalar("SELECT current_schema()").fetch_one(&pool).await?;
+        let schema: Option<String> = sqlx::query_scalar("SELECT current_schema()")
+            .fetch_one(&pool)
+            .await?;
         let schema = schema.ok_or_else(|| {
             StoreError::Config("no schema of the search_path exists in the database".into())
         })?;
@@ -76,7 +74,14 @@ impl PostgresStore {
         let writer = writer::spawn(options.clone(), &schema, Arc::clone(&head_tx));
         let listener = listener::spawn(pool.clone(), schema, head_tx);
         let keys = keys::PgKeys::new(pool.clone());
-        Ok(PostgresStore { options, pool, writer, changes, listener, keys })
+        Ok(PostgresStore {
+            options,
+            pool,
+            writer,
+            changes,
+            listener,
+            keys,
+        })
     }
 
     /// The options this store connected with (to open the same store again).
@@ -110,7 +115,9 @@ impl EventStore for PostgresStore {
     async fn append(&self, req: AppendRequest) -> Result<AppendOutcome, AppendError> {
         let req = EncodedRequest::encode(req)?;
         let (reply, answer) = oneshot::channel();
-        self.writer.send(Pending { req, reply }).map_err(|_| StoreError::Closed)?;
+        self.writer
+            .send(Pending { req, reply })
+            .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -123,7 +130,11 @@ impl EventStore for PostgresStore {
         reader::read_stream(&self.pool, stream, from, limit).await
     }
 
-    async fn read_all(&self, after: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         reader::read_all(&self.pool, after, limit).await
     }
 

@@ -49,12 +49,11 @@ struct Shared {
 
 impl Shared {
     /// Hands a job to the writer thread and waits for its answer.
-    async fn write<R>(
-        &self,
-        job: impl FnOnce(oneshot::Sender<R>) -> Job,
-    ) -> Result<R, StoreError> {
+    async fn write<R>(&self, job: impl FnOnce(oneshot::Sender<R>) -> Job) -> Result<R, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.writer.send(job(reply)).map_err(|_| StoreError::Closed)?;
+        self.writer
+            .send(job(reply))
+            .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)
     }
 }
@@ -70,7 +69,12 @@ impl SqliteStore {
         let readers = Arc::new(ReadPool::new(path.clone()));
         let shared = Arc::new(Shared { writer, readers });
         let keys = keys::SqliteKeys::new(shared.clone());
-        Ok(SqliteStore { path, shared, changes, keys })
+        Ok(SqliteStore {
+            path,
+            shared,
+            changes,
+            keys,
+        })
     }
 
     /// The database file.
@@ -85,7 +89,10 @@ fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Config(format!("{} cannot use WAL (journal mode {mode})", path.display())));
+        return Err(StoreError::Config(format!(
+            "{} cannot use WAL (journal mode {mode})",
+            path.display()
+        )));
     }
     // FULL syncs the WAL at every commit: NORMAL would lose the last commits on power loss.
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -114,7 +121,9 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 impl EventStore for SqliteStore {
     async fn append(&self, req: AppendRequest) -> Result<AppendOutcome, AppendError> {
         let req = EncodedRequest::encode(req)?;
-        self.shared.write(|reply| Job::Append(Pending { req, reply })).await?
+        self.shared
+            .write(|reply| Job::Append(Pending { req, reply }))
+            .await?
     }
 
     async fn read_stream(
@@ -124,11 +133,21 @@ impl EventStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let stream = stream.to_owned();
-        self.shared.readers.run(move |conn| reader::read_stream(conn, &stream, from, limit)).await
+        self.shared
+            .readers
+            .run(move |conn| reader::read_stream(conn, &stream, from, limit))
+            .await
     }
 
-    async fn read_all(&self, after: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.shared.readers.run(move |conn| reader::read_all(conn, after, limit)).await
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.shared
+            .readers
+            .run(move |conn| reader::read_all(conn, after, limit))
+            .await
     }
 
     async fn head(&self) -> Result<Position, StoreError> {
@@ -145,5 +164,40 @@ impl EventStore for SqliteStore {
 
     fn backend_name(&self) -> &'static str {
         "sqlite"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_write_connection_syncs_every_commit_to_the_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open_writer(&dir.path().join("roster.db")).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        let synchronous: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        let busy: i64 = conn
+            .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(synchronous, 2, "FULL");
+        assert_eq!(busy, 5000);
+    }
+
+    #[test]
+    fn opening_an_existing_file_keeps_its_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("roster.db");
+        drop(open_writer(&path).unwrap());
+        let conn = open_writer(&path).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
     }
 }

@@ -33,7 +33,13 @@ pub fn subscribe(
     after: Position,
 ) -> BoxStream<'static, Result<RecordedEvent, StoreError>> {
     let changes = store.changes();
-    let state = Subscription { store, after, buffer: VecDeque::new(), changes, failed: false };
+    let state = Subscription {
+        store,
+        after,
+        buffer: VecDeque::new(),
+        changes,
+        failed: false,
+    };
     stream::unfold(state, |mut sub| async move {
         let item = sub.next().await?;
         Some((item, sub))

@@ -48,16 +48,18 @@ pub fn sqlite_reopen(dir: &TempDir) -> SqliteStore {
 /// Schemas left by runs more than an hour old are dropped along the way.
 pub async fn postgres_temp() -> PostgresStore {
     let admin = admin_options();
-    let mut conn = PgConnection::connect_with(&admin).await.unwrap_or_else(|e| {
-        panic!(
-            "PostgreSQL is unreachable at {}:{} (database {:?}, user {}): {e}. \
+    let mut conn = PgConnection::connect_with(&admin)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is unreachable at {}:{} (database {:?}, user {}): {e}. \
              Start it or point {TEST_DATABASE_URL_ENV} at a database tests may create schemas in.",
-            admin.get_host(),
-            admin.get_port(),
-            admin.get_database().unwrap_or_default(),
-            admin.get_username(),
-        )
-    });
+                admin.get_host(),
+                admin.get_port(),
+                admin.get_database().unwrap_or_default(),
+                admin.get_username(),
+            )
+        });
     static SWEPT: OnceCell<()> = OnceCell::const_new();
     SWEPT.get_or_init(|| drop_stale_schemas(&admin)).await;
     let schema = format!("{SCHEMA_PREFIX}{}", Uuid::now_v7().simple());
@@ -88,7 +90,9 @@ fn admin_options() -> PgConnectOptions {
 /// Drops test schemas whose UUIDv7 says they were made more than [`SCHEMA_MAX_AGE`] ago.
 /// Best effort: a failure here is no reason to fail a test.
 async fn drop_stale_schemas(admin: &PgConnectOptions) {
-    let Ok(mut conn) = PgConnection::connect_with(admin).await else { return };
+    let Ok(mut conn) = PgConnection::connect_with(admin).await else {
+        return;
+    };
     let names: Vec<String> = sqlx::query_scalar(
         "SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname, 'roster_t_')",
     )
@@ -97,9 +101,11 @@ async fn drop_stale_schemas(admin: &PgConnectOptions) {
     .unwrap_or_default();
     let cutoff = SystemTime::now() - SCHEMA_MAX_AGE;
     for name in names.iter().filter(|n| made_before(n, cutoff)) {
-        let dropped = sqlx::raw_sql(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE")))
-            .execute(&mut conn)
-            .await;
+        let dropped = sqlx::raw_sql(AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {name} CASCADE"
+        )))
+        .execute(&mut conn)
+        .await;
         if let Err(e) = dropped {
             tracing::debug!(schema = %name, error = %e, "could not drop a stale test schema");
         }

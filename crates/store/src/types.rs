@@ -79,9 +79,17 @@ pub struct RecordedEvent {
 pub enum ClaimOp {
     /// Claim `key` in `scope` for `owner`. Fails the whole append with
     /// [`AppendError::Claimed`] when another owner holds it; re-claiming one's own key is fine.
-    Claim { scope: String, key: String, owner: String },
+    Claim {
+        scope: String,
+        key: String,
+        owner: String,
+    },
     /// Release `key` in `scope` if `owner` holds it (no-op otherwise).
-    Release { scope: String, key: String, owner: String },
+    Release {
+        scope: String,
+        key: String,
+        owner: String,
+    },
 }
 
 /// One atomic append to one stream.
@@ -94,8 +102,17 @@ pub struct AppendRequest {
 }
 
 impl AppendRequest {
-    pub fn new(stream: impl Into<String>, expected: ExpectedVersion, events: Vec<NewEvent>) -> Self {
-        Self { stream: stream.into(), expected, events, claims: Vec::new() }
+    pub fn new(
+        stream: impl Into<String>,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Self {
+        Self {
+            stream: stream.into(),
+            expected,
+            events,
+            claims: Vec::new(),
+        }
     }
 
     pub fn with_claims(mut self, claims: Vec<ClaimOp>) -> Self {

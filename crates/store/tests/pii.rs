@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
+use roster_store::DynStore;
 use roster_store::pii::{MasterKey, Vault};
 use roster_store::testing::sqlite_temp;
-use roster_store::DynStore;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -24,8 +24,14 @@ async fn sealed_personal_data_holds_no_plaintext_and_opens_again() {
     let subject = Uuid::now_v7();
     let sealed = vault.seal_payload(subject, payload()).await.unwrap();
     let text = sealed.to_string();
-    assert!(!text.contains("ada@example.com") && !text.contains("Ada"), "{text}");
-    assert_eq!(sealed["member_id"], "m", "fields outside `personal` stay readable");
+    assert!(
+        !text.contains("ada@example.com") && !text.contains("Ada"),
+        "{text}"
+    );
+    assert_eq!(
+        sealed["member_id"], "m",
+        "fields outside `personal` stay readable"
+    );
     assert_eq!(vault.open_payload(sealed).await.unwrap(), payload());
 }
 
@@ -41,7 +47,10 @@ async fn shredding_the_key_makes_every_copy_read_as_null() {
         assert_eq!(opened["personal"], serde_json::Value::Null);
         assert_eq!(opened["member_id"], "m");
     }
-    assert!(!vault.shred(subject).await.unwrap(), "a second shred finds no live key");
+    assert!(
+        !vault.shred(subject).await.unwrap(),
+        "a second shred finds no live key"
+    );
 }
 
 #[tokio::test]
@@ -67,7 +76,13 @@ async fn a_sealed_value_cannot_be_moved_to_another_member() {
 async fn payloads_without_personal_data_pass_through() {
     let (vault, _dir) = vault().await;
     let plain = json!({ "org_id": "o", "personal": null });
-    assert_eq!(vault.seal_payload(Uuid::now_v7(), plain.clone()).await.unwrap(), plain);
+    assert_eq!(
+        vault
+            .seal_payload(Uuid::now_v7(), plain.clone())
+            .await
+            .unwrap(),
+        plain
+    );
     assert_eq!(vault.open_payload(plain.clone()).await.unwrap(), plain);
 }
 
@@ -77,9 +92,18 @@ async fn the_email_index_is_keyed_by_the_master_key() {
     let store: DynStore = Arc::new(store);
     let one = Vault::new(&MasterKey::generate(), store.clone());
     let other = Vault::new(&MasterKey::generate(), store);
-    assert_eq!(one.email_index("ada@example.com"), one.email_index("ada@example.com"));
-    assert_ne!(one.email_index("ada@example.com"), one.email_index("bob@example.com"));
-    assert_ne!(one.email_index("ada@example.com"), other.email_index("ada@example.com"));
+    assert_eq!(
+        one.email_index("ada@example.com"),
+        one.email_index("ada@example.com")
+    );
+    assert_ne!(
+        one.email_index("ada@example.com"),
+        one.email_index("bob@example.com")
+    );
+    assert_ne!(
+        one.email_index("ada@example.com"),
+        other.email_index("ada@example.com")
+    );
     assert!(!one.email_index("ada@example.com").contains("ada"));
 }
 

@@ -28,44 +28,52 @@ fn state((subject, wrapped, destroyed_at): KeyRow) -> Result<KeyState, StoreErro
     match (wrapped, destroyed_at) {
         (_, Some(_)) => Ok(KeyState::Destroyed),
         (Some(wrapped), None) => Ok(KeyState::Live(wrapped)),
-        (None, None) => Err(StoreError::Corrupt(format!("data key of {subject} has no bytes"))),
+        (None, None) => Err(StoreError::Corrupt(format!(
+            "data key of {subject} has no bytes"
+        ))),
     }
 }
 
 #[async_trait]
 impl KeyStore for PgKeys {
     async fn get_or_create(&self, subject: Uuid, wrapped: Vec<u8>) -> Result<KeyState, StoreError> {
-        let inserted = sqlx::query("INSERT INTO data_keys (subject, wrapped) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(subject)
-            .bind(&wrapped)
-            .execute(&self.pool)
-            .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO data_keys (subject, wrapped) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(subject)
+        .bind(&wrapped)
+        .execute(&self.pool)
+        .await?;
         if inserted.rows_affected() == 1 {
             return Ok(KeyState::Live(wrapped));
         }
         // The row exists (rows are never deleted), and this new statement sees it even if a
         // concurrent transaction committed it after the insert above began.
         match self.get(subject).await? {
-            KeyState::Missing => Err(StoreError::Corrupt(format!("data key of {subject} vanished"))),
+            KeyState::Missing => Err(StoreError::Corrupt(format!(
+                "data key of {subject} vanished"
+            ))),
             state => Ok(state),
         }
     }
 
     async fn get(&self, subject: Uuid) -> Result<KeyState, StoreError> {
-        let row: Option<KeyRow> =
-            sqlx::query_as("SELECT subject, wrapped, destroyed_at FROM data_keys WHERE subject = $1")
-                .bind(subject)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<KeyRow> = sqlx::query_as(
+            "SELECT subject, wrapped, destroyed_at FROM data_keys WHERE subject = $1",
+        )
+        .bind(subject)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map_or(Ok(KeyState::Missing), state)
     }
 
     async fn get_many(&self, subjects: &[Uuid]) -> Result<HashMap<Uuid, KeyState>, StoreError> {
-        let rows: Vec<KeyRow> =
-            sqlx::query_as("SELECT subject, wrapped, destroyed_at FROM data_keys WHERE subject = ANY($1)")
-                .bind(subjects)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<KeyRow> = sqlx::query_as(
+            "SELECT subject, wrapped, destroyed_at FROM data_keys WHERE subject = ANY($1)",
+        )
+        .bind(subjects)
+        .fetch_all(&self.pool)
+        .await?;
         let mut states: HashMap<Uuid, KeyState> =
             subjects.iter().map(|s| (*s, KeyState::Missing)).collect();
         for row in rows {
@@ -99,6 +107,8 @@ impl KeyStore for PgKeys {
             }
             // A key was created between the two statements: destroy it on the next round.
         }
-        Err(StoreError::Corrupt(format!("could not destroy the data key of {subject}")))
+        Err(StoreError::Corrupt(format!(
+            "could not destroy the data key of {subject}"
+        )))
     }
 }

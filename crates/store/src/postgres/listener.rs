@@ -6,15 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgListener, PgNotification};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
 
 use super::{CHANNEL, reader};
 use crate::Position;
 use crate::batch::publish;
 
-/// How long the head may go unchecked when no notification arrives.
+/// How often the head is read whatever the notifications say: the backstop for lost ones.
 const POLL: Duration = Duration::from_secs(1);
 
 pub(super) fn spawn(
@@ -27,31 +28,41 @@ pub(super) fn spawn(
 
 async fn run(pool: PgPool, prefix: String, head: Arc<watch::Sender<Position>>) {
     let mut listener: Option<PgListener> = None;
+    let mut poll = tokio::time::interval(POLL);
+    poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         if listener.is_none() {
+            // Retried at every poll tick while the server is away.
             listener = listen(&pool).await;
         }
-        match listener.as_mut() {
-            Some(l) => match tokio::time::timeout(POLL, l.recv()).await {
-                Ok(Ok(note)) => {
-                    if let Some(new_head) = parse(note.payload(), &prefix) {
-                        publish(&head, new_head);
-                        continue;
+        tokio::select! {
+            _ = poll.tick() => match reader::head(&pool).await {
+                Ok(h) => publish(&head, h),
+                Err(e) => tracing::warn!(error = %e, "polling the head of the log failed"),
+            },
+            note = next_notification(&mut listener) => match note {
+                // Notifications of stores in other schemas are not ours to follow.
+                Ok(note) => {
+                    if let Some(h) = parse(note.payload(), &prefix) {
+                        publish(&head, h);
                     }
                 }
-                Ok(Err(e)) => {
+                Err(e) => {
                     tracing::warn!(error = %e, "lost the LISTEN connection; polling until it is back");
                     listener = None;
-                    tokio::time::sleep(POLL).await;
                 }
-                Err(_quiet) => {}
             },
-            None => tokio::time::sleep(POLL).await,
         }
-        match reader::head(&pool).await {
-            Ok(h) => publish(&head, h),
-            Err(e) => tracing::warn!(error = %e, "polling the head of the log failed"),
-        }
+    }
+}
+
+/// The next notification; never resolves while there is no listener.
+async fn next_notification(
+    listener: &mut Option<PgListener>,
+) -> Result<PgNotification, sqlx::Error> {
+    match listener {
+        Some(l) => l.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -65,5 +65,6 @@ pub(super) fn to_u64(v: i64) -> Result<u64, StoreError> {
 }
 
 pub(super) fn to_i64(v: u64) -> Result<i64, StoreError> {
-    i64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{v} is out of PostgreSQL's bigint range")))
+    i64::try_from(v)
+        .map_err(|_| StoreError::Corrupt(format!("{v} is out of PostgreSQL's bigint range")))
 }

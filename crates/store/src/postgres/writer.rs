@@ -91,25 +91,38 @@ impl PgWriter {
     }
 }
 
-impl WriteTx for PgWriter {
-    async fn begin(&mut self) -> Result<(), StoreError> {
+impl PgWriter {
+    /// Connects if needed and runs the begin statements; drops the connection if they fail.
+    async fn try_begin(&mut self) -> Result<Vec<PgRow>, StoreError> {
         if self.conn.is_none() {
             self.conn = Some(PgConnection::connect_with(&self.options).await?);
         }
         let sql = AssertSqlSafe(self.begin_sql.clone());
-        let rows: Result<Vec<PgRow>, sqlx::Error> = match self.conn.as_mut() {
-            Some(conn) => sqlx::raw_sql(sql).fetch_all(conn).await,
-            None => return Err(StoreError::Closed),
-        };
-        let head = match rows.map(|rows| rows.last().map(|r| r.try_get::<i64, _>(0))) {
-            Ok(Some(Ok(head))) => head,
-            Ok(None) => return Err(StoreError::Corrupt("the head query returned nothing".into())),
-            Err(e) | Ok(Some(Err(e))) => {
-                self.conn = None;
-                return Err(e.into());
+        let rows = sqlx::raw_sql(sql).fetch_all(self.conn()?).await;
+        if rows.is_err() {
+            self.conn = None;
+        }
+        Ok(rows?)
+    }
+}
+
+impl WriteTx for PgWriter {
+    async fn begin(&mut self) -> Result<(), StoreError> {
+        let reused = self.conn.is_some();
+        let rows = match self.try_begin().await {
+            Ok(rows) => rows,
+            // A connection kept from earlier batches may have died while idle (a server
+            // restart, a proxy's timeout): nothing was written, so try once more on a new one.
+            Err(e) if reused => {
+                tracing::info!(error = %e, "the writer's connection failed; reconnecting");
+                self.try_begin().await?
             }
+            Err(e) => return Err(e),
         };
-        self.head = to_u64(head)?;
+        let last = rows
+            .last()
+            .ok_or_else(|| StoreError::Corrupt("no head of the log".into()))?;
+        self.head = to_u64(last.try_get(0)?)?;
         self.begin_head = self.head;
         Ok(())
     }
@@ -142,7 +155,8 @@ impl WriteTx for PgWriter {
 
     async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
         self.head = self.mark;
-        self.control("ROLLBACK TO SAVEPOINT request; RELEASE SAVEPOINT request").await
+        self.control("ROLLBACK TO SAVEPOINT request; RELEASE SAVEPOINT request")
+            .await
     }
 
     fn head(&self) -> Position {
@@ -169,10 +183,11 @@ impl WriteTx for PgWriter {
     }
 
     async fn stream_version(&mut self, stream: &str) -> Result<Option<StreamVersion>, StoreError> {
-        let version: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM events WHERE stream = $1")
-            .bind(stream)
-            .fetch_one(self.conn()?)
-            .await?;
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM events WHERE stream = $1")
+                .bind(stream)
+                .fetch_one(self.conn()?)
+                .await?;
         version.map(to_u64).transpose()
     }
 
@@ -181,13 +196,13 @@ impl WriteTx for PgWriter {
         stream: &str,
         first_version: StreamVersion,
         events: &[EncodedEvent],
-    ) -> Result<Position, StoreError> {
+    ) -> Result<Option<Position>, StoreError> {
         let first_position = self.head + 1;
         let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
         let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
         let payloads: Vec<&str> = events.iter().map(|e| e.payload.as_str()).collect();
         let metadata: Vec<&str> = events.iter().map(|e| e.metadata.as_str()).collect();
-        sqlx::query(include_str!("insert_events.sql"))
+        let inserted = sqlx::query(include_str!("insert_events.sql"))
             .bind(to_i64(first_position)?)
             .bind(stream)
             .bind(to_i64(first_version)?)
@@ -196,21 +211,37 @@ impl WriteTx for PgWriter {
             .bind(payloads)
             .bind(metadata)
             .execute(self.conn()?)
-            .await?;
+            .await?
+            .rows_affected();
+        if inserted < events.len() as u64 {
+            // An id is taken. This request's rows are the only ones from `first_position` on
+            // (a skipped id leaves a hole in that range): take them back.
+            sqlx::query("DELETE FROM events WHERE position >= $1")
+                .bind(to_i64(first_position)?)
+                .execute(self.conn()?)
+                .await?;
+            return Ok(None);
+        }
         self.head = first_position + events.len() as u64 - 1;
-        Ok(first_position)
+        Ok(Some(first_position))
     }
 
     async fn claim_owner(&mut self, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
-        let owner = sqlx::query_scalar("SELECT owner FROM unique_claims WHERE scope = $1 AND key = $2")
-            .bind(scope)
-            .bind(key)
-            .fetch_optional(self.conn()?)
-            .await?;
+        let owner =
+            sqlx::query_scalar("SELECT owner FROM unique_claims WHERE scope = $1 AND key = $2")
+                .bind(scope)
+                .bind(key)
+                .fetch_optional(self.conn()?)
+                .await?;
         Ok(owner)
     }
 
-    async fn insert_claim(&mut self, scope: &str, key: &str, owner: &str) -> Result<(), StoreError> {
+    async fn insert_claim(
+        &mut self,
+        scope: &str,
+        key: &str,
+        owner: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO unique_claims (scope, key, owner) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(scope)
             .bind(key)
@@ -220,7 +251,12 @@ impl WriteTx for PgWriter {
         Ok(())
     }
 
-    async fn delete_claim(&mut self, scope: &str, key: &str, owner: &str) -> Result<(), StoreError> {
+    async fn delete_claim(
+        &mut self,
+        scope: &str,
+        key: &str,
+        owner: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM unique_claims WHERE scope = $1 AND key = $2 AND owner = $3")
             .bind(scope)
             .bind(key)

@@ -56,7 +56,9 @@ fn state(conn: &Connection, subject: Uuid) -> Result<KeyState, StoreError> {
         None => Ok(KeyState::Missing),
         Some((_, Some(_))) => Ok(KeyState::Destroyed),
         Some((Some(wrapped), None)) => Ok(KeyState::Live(wrapped)),
-        Some((None, None)) => Err(StoreError::Corrupt(format!("data key of {subject} has no bytes"))),
+        Some((None, None)) => Err(StoreError::Corrupt(format!(
+            "data key of {subject} has no bytes"
+        ))),
     }
 }
 
@@ -83,14 +85,22 @@ impl KeyStore for SqliteKeys {
     }
 
     async fn get(&self, subject: Uuid) -> Result<KeyState, StoreError> {
-        self.shared.readers.run(move |conn| state(conn, subject)).await
+        self.shared
+            .readers
+            .run(move |conn| state(conn, subject))
+            .await
     }
 
     async fn get_many(&self, subjects: &[Uuid]) -> Result<HashMap<Uuid, KeyState>, StoreError> {
         let subjects = subjects.to_vec();
         self.shared
             .readers
-            .run(move |conn| subjects.into_iter().map(|s| Ok((s, state(conn, s)?))).collect())
+            .run(move |conn| {
+                subjects
+                    .into_iter()
+                    .map(|s| Ok((s, state(conn, s)?)))
+                    .collect()
+            })
             .await
     }
 

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OpenFlags, Row, params};
 use uuid::Uuid;
 
-use super::writer::{to_i64, to_u64};
 use super::BUSY_TIMEOUT;
+use super::writer::{to_i64, to_u64};
 use crate::{Position, RecordedEvent, StoreError, StreamVersion};
 
 /// Idle connections kept for reuse; a burst of reads beyond this opens extra connections that
@@ -22,7 +22,10 @@ pub(super) struct ReadPool {
 
 impl ReadPool {
     pub(super) fn new(path: PathBuf) -> Self {
-        Self { path, idle: Mutex::new(Vec::new()) }
+        Self {
+            path,
+            idle: Mutex::new(Vec::new()),
+        }
     }
 
     /// Runs `read` on a read-only connection on a blocking thread.
@@ -44,7 +47,11 @@ impl ReadPool {
     }
 
     fn take(&self) -> Result<Connection, StoreError> {
-        let idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
         match idle {
             Some(conn) => Ok(conn),
             None => self.open(),
@@ -52,7 +59,10 @@ impl ReadPool {
     }
 
     fn give_back(&self, conn: Connection) {
-        let mut idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if idle.len() < MAX_IDLE {
             idle.push(conn);
         }

@@ -26,7 +26,17 @@ pub(super) fn spawn(
     let (tx, rx) = mpsc::unbounded_channel();
     std::thread::Builder::new()
         .name("roster-sqlite-writer".into())
-        .spawn(move || run(SqliteWriter { conn, head: 0, mark: 0 }, rx, head))
+        .spawn(move || {
+            run(
+                SqliteWriter {
+                    conn,
+                    head: 0,
+                    mark: 0,
+                },
+                rx,
+                head,
+            )
+        })
         .map_err(|e| StoreError::Config(format!("cannot start the SQLite writer thread: {e}")))?;
     Ok(tx)
 }
@@ -64,8 +74,9 @@ fn poll_now<F: Future>(fut: F) -> Option<F::Output> {
 }
 
 pub(super) fn read_head(conn: &Connection) -> Result<Position, StoreError> {
-    let head: i64 =
-        conn.prepare_cached("SELECT COALESCE(MAX(position), 0) FROM events")?.query_row([], |r| r.get(0))?;
+    let head: i64 = conn
+        .prepare_cached("SELECT COALESCE(MAX(position), 0) FROM events")?
+        .query_row([], |r| r.get(0))?;
     to_u64(head)
 }
 
@@ -74,7 +85,8 @@ pub(super) fn to_u64(v: i64) -> Result<u64, StoreError> {
 }
 
 pub(super) fn to_i64(v: u64) -> Result<i64, StoreError> {
-    i64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{v} is out of SQLite's integer range")))
+    i64::try_from(v)
+        .map_err(|_| StoreError::Corrupt(format!("{v} is out of SQLite's integer range")))
 }
 
 /// The write connection and the transaction's position counter.
@@ -139,12 +151,21 @@ impl WriteTx for SqliteWriter {
         for id in ids {
             let row = stmt
                 .query_row([&id.as_bytes()[..]], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
                 })
                 .optional()?;
             if let Some((stream, version, position)) = row {
                 let (version, position) = (to_u64(version)?, to_u64(position)?);
-                found.push(StoredId { event_id: *id, stream, version, position });
+                found.push(StoredId {
+                    event_id: *id,
+                    stream,
+                    version,
+                    position,
+                });
             }
         }
         Ok(found)
@@ -153,7 +174,9 @@ impl WriteTx for SqliteWriter {
     async fn stream_version(&mut self, stream: &str) -> Result<Option<StreamVersion>, StoreError> {
         let version: Option<i64> = self
             .conn
-            .prepare_cached("SELECT version FROM events WHERE stream = ?1 ORDER BY version DESC LIMIT 1")?
+            .prepare_cached(
+                "SELECT version FROM events WHERE stream = ?1 ORDER BY version DESC LIMIT 1",
+            )?
             .query_row([stream], |r| r.get(0))
             .optional()?;
         version.map(to_u64).transpose()
@@ -164,12 +187,12 @@ impl WriteTx for SqliteWriter {
         stream: &str,
         first_version: StreamVersion,
         events: &[EncodedEvent],
-    ) -> Result<Position, StoreError> {
+    ) -> Result<Option<Position>, StoreError> {
         let first_position = self.head + 1;
         let mut stmt = self.conn.prepare_cached(include_str!("insert_event.sql"))?;
         for (i, e) in events.iter().enumerate() {
             let (position, version) = (first_position + i as u64, first_version + i as u64);
-            stmt.execute(params![
+            let inserted = stmt.execute(params![
                 to_i64(position)?,
                 &e.event_id.as_bytes()[..],
                 stream,
@@ -178,9 +201,17 @@ impl WriteTx for SqliteWriter {
                 e.payload,
                 e.metadata,
             ])?;
+            if inserted == 0 {
+                // The id is taken: take back this request's rows, which are the newest.
+                self.conn
+                    .prepare_cached("DELETE FROM events WHERE position >= ?1")?
+                    .execute([to_i64(first_position)?])?;
+                self.head = first_position - 1;
+                return Ok(None);
+            }
             self.head = position;
         }
-        Ok(first_position)
+        Ok(Some(first_position))
     }
 
     async fn claim_owner(&mut self, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
@@ -192,16 +223,28 @@ impl WriteTx for SqliteWriter {
         Ok(owner)
     }
 
-    async fn insert_claim(&mut self, scope: &str, key: &str, owner: &str) -> Result<(), StoreError> {
+    async fn insert_claim(
+        &mut self,
+        scope: &str,
+        key: &str,
+        owner: &str,
+    ) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("INSERT INTO unique_claims (scope, key, owner) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?
             .execute([scope, key, owner])?;
         Ok(())
     }
 
-    async fn delete_claim(&mut self, scope: &str, key: &str, owner: &str) -> Result<(), StoreError> {
+    async fn delete_claim(
+        &mut self,
+        scope: &str,
+        key: &str,
+        owner: &str,
+    ) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("DELETE FROM unique_claims WHERE scope = ?1 AND key = ?2 AND owner = ?3")?
+            .prepare_cached(
+                "DELETE FROM unique_claims WHERE scope = ?1 AND key = ?2 AND owner = ?3",
+            )?
             .execute([scope, key, owner])?;
         Ok(())
     }

@@ -14,7 +14,10 @@ pub async fn a_data_key_is_created_once_and_then_returned(fx: Fixture) {
     // A second create with other bytes keeps the first key.
     let second = keys.get_or_create(subject, vec![2; 32]).await.unwrap();
     assert_eq!(second, KeyState::Live(vec![1; 32]));
-    assert_eq!(keys.get(subject).await.unwrap(), KeyState::Live(vec![1; 32]));
+    assert_eq!(
+        keys.get(subject).await.unwrap(),
+        KeyState::Live(vec![1; 32])
+    );
 }
 
 pub async fn get_many_reports_live_destroyed_and_missing_keys(fx: Fixture) {
@@ -36,9 +39,15 @@ pub async fn a_destroyed_key_is_never_recreated(fx: Fixture) {
     let subject = Uuid::now_v7();
     keys.get_or_create(subject, vec![3; 32]).await.unwrap();
     assert!(keys.destroy(subject).await.unwrap());
-    assert!(!keys.destroy(subject).await.unwrap(), "a second destroy finds no live key");
+    assert!(
+        !keys.destroy(subject).await.unwrap(),
+        "a second destroy finds no live key"
+    );
     assert_eq!(keys.get(subject).await.unwrap(), KeyState::Destroyed);
-    assert_eq!(keys.get_or_create(subject, vec![4; 32]).await.unwrap(), KeyState::Destroyed);
+    assert_eq!(
+        keys.get_or_create(subject, vec![4; 32]).await.unwrap(),
+        KeyState::Destroyed
+    );
     assert_eq!(keys.get(subject).await.unwrap(), KeyState::Destroyed);
 }
 
@@ -47,5 +56,8 @@ pub async fn destroying_a_subject_without_a_key_leaves_a_tombstone(fx: Fixture) 
     let subject = Uuid::now_v7();
     assert!(!keys.destroy(subject).await.unwrap());
     assert_eq!(keys.get(subject).await.unwrap(), KeyState::Destroyed);
-    assert_eq!(keys.get_or_create(subject, vec![5; 32]).await.unwrap(), KeyState::Destroyed);
+    assert_eq!(
+        keys.get_or_create(subject, vec![5; 32]).await.unwrap(),
+        KeyState::Destroyed
+    );
 }

@@ -61,6 +61,7 @@ macro_rules! conformance_suite {
             keys::destroying_a_subject_without_a_key_leaves_a_tombstone,
             concurrency::concurrent_appenders_and_racers_commit_exactly_once_per_version,
             concurrency::a_subscriber_sees_every_position_once_while_appenders_race,
+            concurrency::failing_requests_in_a_batch_leave_the_others_written,
             subscribe::subscribe_catches_up_and_then_follows_live_appends,
             subscribe::subscribe_from_a_position_skips_what_came_before,
             subscribe::changes_carry_the_new_head,

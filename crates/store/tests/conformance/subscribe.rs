@@ -18,25 +18,52 @@ pub async fn subscribe_catches_up_and_then_follows_live_appends(fx: Fixture) {
     let stream = s.clone();
     tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        append_ok(&store, &stream, ExpectedVersion::Exact(4), events("B.v1", 3)).await;
+        append_ok(
+            &store,
+            &stream,
+            ExpectedVersion::Exact(4),
+            events("B.v1", 3),
+        )
+        .await;
     });
     for expected in 6..=8 {
-        let e = within(5, "a live event", sub.next()).await.unwrap().unwrap();
-        assert_eq!((e.position, e.version, e.stream.as_str()), (expected, expected - 1, s.as_str()));
+        let e = within(5, "a live event", sub.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (e.position, e.version, e.stream.as_str()),
+            (expected, expected - 1, s.as_str())
+        );
     }
 }
 
 pub async fn subscribe_from_a_position_skips_what_came_before(fx: Fixture) {
-    append_ok(&fx.store, &stream_name("member"), ExpectedVersion::NoStream, events("A.v1", 6)).await;
+    append_ok(
+        &fx.store,
+        &stream_name("member"),
+        ExpectedVersion::NoStream,
+        events("A.v1", 6),
+    )
+    .await;
     let mut sub = subscribe(fx.store.clone(), 4);
-    let first = within(5, "the first event", sub.next()).await.unwrap().unwrap();
+    let first = within(5, "the first event", sub.next())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(first.position, 5);
 }
 
 pub async fn changes_carry_the_new_head(fx: Fixture) {
     let mut changes = fx.store.changes();
     assert_eq!(*changes.borrow_and_update(), 0);
-    let out = append_ok(&fx.store, &stream_name("member"), ExpectedVersion::NoStream, events("A.v1", 3)).await;
+    let out = append_ok(
+        &fx.store,
+        &stream_name("member"),
+        ExpectedVersion::NoStream,
+        events("A.v1", 3),
+    )
+    .await;
     within(5, "a change", changes.changed()).await.unwrap();
     assert_eq!(*changes.borrow(), out.last_position);
 }
@@ -44,7 +71,16 @@ pub async fn changes_carry_the_new_head(fx: Fixture) {
 pub async fn appends_through_another_handle_reach_subscribers(fx: Fixture) {
     let other = (fx.reopen)().await;
     let mut sub = subscribe(fx.store.clone(), 0);
-    let out = append_ok(&other, &stream_name("member"), ExpectedVersion::NoStream, events("A.v1", 2)).await;
-    let first = within(10, "an event appended elsewhere", sub.next()).await.unwrap().unwrap();
+    let out = append_ok(
+        &other,
+        &stream_name("member"),
+        ExpectedVersion::NoStream,
+        events("A.v1", 2),
+    )
+    .await;
+    let first = within(10, "an event appended elsewhere", sub.next())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(first.position, out.first_position);
 }
