@@ -28,6 +28,11 @@ pub enum DomainError {
     #[error("forbidden: requires permission {permission}")]
     Forbidden { permission: String },
 
+    /// The acting member may not do this at all (it is not about a catalog permission):
+    /// acting on another member's record, or a command only a trusted caller may send.
+    #[error("forbidden: {reason}")]
+    NotAllowed { reason: String },
+
     /// The decision would put more members in seats than the organization's plan allows.
     #[error("seat limit of {limit} reached")]
     SeatLimitReached { limit: u32 },
@@ -61,7 +66,7 @@ impl DomainError {
             Self::NotFound { .. } => "not-found",
             Self::AlreadyExists { .. } => "already-exists",
             Self::InvalidState { .. } => "invalid-state",
-            Self::Forbidden { .. } => "forbidden",
+            Self::Forbidden { .. } | Self::NotAllowed { .. } => "forbidden",
             Self::SeatLimitReached { .. } => "seat-limit-reached",
             Self::LastOwner => "last-owner",
             Self::AlreadyMember { .. } => "already-member",

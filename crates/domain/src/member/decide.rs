@@ -11,7 +11,7 @@ use super::event::{
 };
 use super::profile;
 use super::state::{MemberState, MemberStatus};
-use crate::{Ctx, DomainError, validate};
+use crate::{Actor, Ctx, DomainError, validate};
 
 const MAX_REASON: usize = 500;
 
@@ -24,6 +24,7 @@ pub(super) fn decide(
     if state.status == MemberStatus::Erased {
         return Err(DomainError::invalid_state("the member has been erased"));
     }
+    guard_actor(state, command, ctx)?;
     let member_id = || registered_id(state);
     match command {
         MemberCommand::Register(register) => decide_register(state, register, ctx),
@@ -37,6 +38,27 @@ pub(super) fn decide(
                 requested_at: ctx.now,
             },
         )]),
+    }
+}
+
+/// A member acting through an upstream app (`X-Roster-Actor`) may edit or erase only their own
+/// record; registering, confirming (that takes the emailed token), suspending and reactivating
+/// are for trusted callers, so a suspended member cannot reactivate themselves.
+fn guard_actor(state: &MemberState, command: &MemberCommand, ctx: &Ctx) -> Result<(), DomainError> {
+    let Actor::Member(actor) = ctx.actor else {
+        return Ok(());
+    };
+    let own_record = state.member_id == Some(actor);
+    match command {
+        MemberCommand::EditProfile(_) | MemberCommand::RequestErasure(_) if own_record => Ok(()),
+        MemberCommand::EditProfile(_) | MemberCommand::RequestErasure(_) => {
+            Err(DomainError::NotAllowed {
+                reason: "a member may change only their own record".into(),
+            })
+        }
+        _ => Err(DomainError::NotAllowed {
+            reason: "only a trusted caller (an API key without X-Roster-Actor) may do this".into(),
+        }),
     }
 }
 

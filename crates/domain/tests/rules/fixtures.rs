@@ -222,3 +222,10 @@ pub fn staffed(seat_limit: u32) -> Vec<OrgEvent> {
         added(bob(), "member"),
     ]
 }
+
+pub fn rename(name: &str) -> EditMemberProfile {
+    EditMemberProfile {
+        name: Some(name.into()),
+        ..Default::default()
+    }
+}

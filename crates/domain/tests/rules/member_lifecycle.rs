@@ -109,3 +109,35 @@ fn only_a_suspended_member_can_be_reactivated() {
         .when(reactivate(), trusted())
         .then_error("invalid-state");
 }
+
+#[test]
+fn a_member_may_edit_and_erase_only_their_own_record() {
+    use crate::support::by;
+    given([registered()])
+        .when(edit(crate::fixtures::rename("Ada King")), by(alice()))
+        .then_state();
+    given([registered()])
+        .when(erase(), by(alice()))
+        .then_state();
+    let mallory = crate::support::v7(99);
+    given([registered()])
+        .when(edit(crate::fixtures::rename("Mallory")), by(mallory))
+        .then_error("forbidden");
+    given([registered()])
+        .when(erase(), by(mallory))
+        .then_error("forbidden");
+}
+
+#[test]
+fn suspending_reactivating_and_confirming_are_for_trusted_callers_only() {
+    use crate::support::by;
+    given([registered()])
+        .when(confirm(), by(alice()))
+        .then_error("forbidden");
+    given([registered()])
+        .when(suspend(), by(alice()))
+        .then_error("forbidden");
+    given([registered(), suspended()])
+        .when(reactivate(), by(alice()))
+        .then_error("forbidden");
+}
