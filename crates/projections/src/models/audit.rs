@@ -1,0 +1,163 @@
+//! `audit_v1`: every event, flattened: when, who acted, what, on which member and org.
+//!
+//! Summaries never contain personal data, not even before erasure: names and emails live
+//! only in `accounts_v1`, which erasure clears. An audit trail is kept long and copied
+//! widely, so leaving personal data out of it is simpler and safer than masking it later,
+//! and it makes a replay after erasure equal to the live table.
+
+use roster_domain::{MemberEvent, OrgEvent};
+use roster_store::ActorRef;
+use uuid::Uuid;
+
+use super::orgs::org_id;
+use crate::pipeline::{Body, Envelope};
+use crate::projection::{AUDIT, Projection};
+use crate::rows::{Col, RowOp, TableDef, Val};
+
+pub struct Audit;
+
+pub const TABLE: TableDef = TableDef {
+    name: AUDIT,
+    columns: &[
+        ("position", Col::Int, false),
+        ("recorded_at", Col::Text, false),
+        ("stream", Col::Text, false),
+        ("event_type", Col::Text, false),
+        ("actor_kind", Col::Text, false),
+        ("actor_id", Col::Text, true),
+        ("member_id", Col::Text, true),
+        ("org_id", Col::Text, true),
+        ("correlation_id", Col::Text, false),
+        ("summary", Col::Text, false),
+    ],
+    key: &["position"],
+    indexes: &[
+        &["member_id", "position"],
+        &["actor_id", "position"],
+        &["org_id", "position"],
+    ],
+};
+
+impl Projection for Audit {
+    fn name(&self) -> &'static str {
+        AUDIT
+    }
+
+    fn tables(&self) -> &'static [TableDef] {
+        &[TABLE]
+    }
+
+    fn handles(&self, _event_type: &str) -> bool {
+        true
+    }
+
+    fn project(&self, envelope: &Envelope<'_>) -> Result<Vec<RowOp>, String> {
+        let recorded = envelope.recorded;
+        let (member, org, summary) = match &envelope.body {
+            Body::Member(event, _) => (Some(event.member_id()), None, member_summary(event)),
+            Body::Org(event, _) => (org_member(event), Some(org_id(event)), org_summary(event)),
+            Body::Unknown | Body::Undecodable(_) => (None, None, recorded.event_type.clone()),
+        };
+        let (actor_kind, actor_id) = actor(&recorded.metadata.actor);
+        let position = Val::int(recorded.position);
+        Ok(vec![RowOp::Upsert {
+            table: AUDIT,
+            row: vec![
+                ("position", position),
+                ("recorded_at", Val::time(recorded.metadata.recorded_at)),
+                ("stream", Val::text(recorded.stream.clone())),
+                ("event_type", Val::text(recorded.event_type.clone())),
+                ("actor_kind", Val::text(actor_kind)),
+                ("actor_id", Val::opt_text(actor_id)),
+                ("member_id", Val::opt_text(member.map(|m| m.to_string()))),
+                ("org_id", Val::opt_text(org.map(|o| o.to_string()))),
+                ("correlation_id", Val::id(recorded.metadata.correlation_id)),
+                ("summary", Val::text(summary)),
+            ],
+        }])
+    }
+}
+
+/// The actor as (kind, id): `member`/uuid, `app`/key id, `operator`/name, `worker`/queue,
+/// `system`/none.
+pub fn actor(actor: &ActorRef) -> (&'static str, Option<String>) {
+    match actor {
+        ActorRef::Member(id) => ("member", Some(id.to_string())),
+        ActorRef::App(id) => ("app", Some(id.clone())),
+        ActorRef::Operator(id) => ("operator", Some(id.clone())),
+        ActorRef::Worker(id) => ("worker", Some(id.clone())),
+        ActorRef::System => ("system", None),
+    }
+}
+
+fn member_summary(event: &MemberEvent) -> String {
+    match event {
+        MemberEvent::Registered(_) => "member registered".into(),
+        MemberEvent::EmailConfirmed(_) => "email confirmed".into(),
+        MemberEvent::ProfileEdited(e) => {
+            let mut parts = Vec::new();
+            if let Some(changes) = &e.personal {
+                let named = [
+                    ("name", changes.name.is_some()),
+                    ("fields", changes.fields.is_some()),
+                    ("company", changes.company.is_some()),
+                    ("location", changes.location.is_some()),
+                ];
+                parts.extend(named.iter().filter(|(_, set)| *set).map(|(n, _)| *n));
+            }
+            if e.visibility.is_some() {
+                parts.push("visibility");
+            }
+            format!("profile edited ({})", parts.join(", "))
+        }
+        MemberEvent::Suspended(e) => format!("suspended: {}", e.reason),
+        MemberEvent::Reactivated(_) => "reactivated".into(),
+        MemberEvent::ErasureRequested(_) => "erased".into(),
+    }
+}
+
+fn org_member(event: &OrgEvent) -> Option<Uuid> {
+    match event {
+        OrgEvent::Created(e) => Some(e.owner_id),
+        OrgEvent::MemberAdded(e) => Some(e.member_id),
+        OrgEvent::MemberRemoved(e) => Some(e.member_id),
+        OrgEvent::RoleAssigned(e) => Some(e.member_id),
+        OrgEvent::RoleRevoked(e) => Some(e.member_id),
+        OrgEvent::GroupJoined(e) => Some(e.member_id),
+        OrgEvent::GroupLeft(e) => Some(e.member_id),
+        _ => None,
+    }
+}
+
+fn org_summary(event: &OrgEvent) -> String {
+    let scoped = |scope: &Option<String>| {
+        scope
+            .as_ref()
+            .map(|s| format!(" in {s}"))
+            .unwrap_or_default()
+    };
+    match event {
+        OrgEvent::Created(e) => format!("org {:?} created, seat limit {}", e.name, e.seat_limit),
+        OrgEvent::MemberAdded(e) => format!("added to org as {}", e.role),
+        OrgEvent::MemberRemoved(_) => "removed from org".into(),
+        OrgEvent::RoleDefined(e) => format!("role {} defined: {}", e.name, e.permissions.join(" ")),
+        OrgEvent::RoleAssigned(e) => format!("role {} assigned{}", e.role, scoped(&e.scope)),
+        OrgEvent::RoleRevoked(e) => format!("role {} revoked{}", e.role, scoped(&e.scope)),
+        OrgEvent::GroupCreated(e) => format!("group {:?} created", e.name),
+        OrgEvent::GroupRoleGranted(e) => format!(
+            "group {} granted role {}{}",
+            e.group_id,
+            e.role,
+            scoped(&e.scope)
+        ),
+        OrgEvent::GroupRoleRevoked(e) => format!(
+            "group {} lost role {}{}",
+            e.group_id,
+            e.role,
+            scoped(&e.scope)
+        ),
+        OrgEvent::GroupJoined(e) => format!("joined group {}", e.group_id),
+        OrgEvent::GroupLeft(e) => format!("left group {}", e.group_id),
+        OrgEvent::SeatLimitChanged(e) => format!("seat limit changed to {}", e.seat_limit),
+    }
+}

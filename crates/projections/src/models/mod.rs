@@ -1,0 +1,6 @@
+//! The read models: one module per projection, each with its tables and its pure `project`.
+
+pub mod accounts;
+pub mod audit;
+pub mod orgs;
+pub mod permissions;
