@@ -6,12 +6,16 @@
 //!   in `roster-domain`), append at the expected version. Nothing else appends domain events.
 //! - Personal data is sealed by [`codec`] before it reaches the store and opened after reading.
 
+pub mod apikeys;
 pub mod clock;
 pub mod codec;
 mod error;
 pub mod handler;
 pub mod members;
 pub mod runtime;
+pub mod secrets;
+pub mod sidedb;
+pub mod verification;
 
 pub use error::AppError;
 pub use handler::{CommandHandler, CommandMeta, Handled, Loaded, UniqueClaims};

@@ -60,7 +60,7 @@ pub async fn open_store(config: &StorageConfig) -> Result<DynStore, StoreError> 
                     config.data_dir.display()
                 ))
             })?;
-            Ok(Arc::new(SqliteStore::open(&config.sqlite_path())?))
+            Ok(Arc::new(SqliteStore::open(config.sqlite_path())?))
         }
     }
 }

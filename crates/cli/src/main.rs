@@ -2,6 +2,10 @@
 //! arguments, sets up logging and dispatches.
 
 mod events;
+mod keys;
+mod projections;
+mod replay;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -62,11 +66,21 @@ enum Command {
     /// Read the event log.
     #[command(subcommand)]
     Events(events::EventsCommand),
+    /// Run the HTTP API (prints `listening on http://ADDR` once bound).
+    Serve(serve::ServeArgs),
+    /// Create, list and revoke API keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Rebuild read models from the log into shadow tables, then swap them in.
+    Replay(replay::ReplayArgs),
+    /// Watch and steer the read models: status, parked events, retry, skip, hold.
+    #[command(subcommand)]
+    Projections(projections::ProjectionsCommand),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(matches!(cli.command, Command::Serve(_)));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -86,15 +100,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Events(command) => events::run(&Runtime::open(&config).await?, command).await,
+        Command::Serve(args) => serve::run(config, args).await,
+        Command::Keys(command) => keys::run(&config, command).await,
+        Command::Replay(args) => replay::run(&Runtime::open(&config).await?, &config, args).await,
+        Command::Projections(command) => {
+            projections::run(&Runtime::open(&config).await?, &config, command).await
+        }
     }
 }
 
 /// Logs go to stderr so that stdout stays machine-readable; `ROSTER_LOG` is the filter.
-fn init_tracing() {
+/// `serve` logs JSON lines at `info` by default (request id, route, status, latency).
+fn init_tracing(serving: bool) {
+    let default = if serving { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("ROSTER_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if serving {
+        logs.json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        logs.init();
+    }
 }

@@ -1,5 +1,7 @@
 //! The real `roster` binary against a fresh data dir.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -131,6 +133,7 @@ async fn events_tail_catches_up_then_prints_events_as_they_are_appended() {
     let third = register(dir.path(), "third@example.com").await;
     assert_eq!(next_stream(), format!("member-{third}"));
     tail.kill().unwrap();
+    tail.wait().unwrap();
 }
 
 #[test]

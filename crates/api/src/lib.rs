@@ -1,0 +1,169 @@
+//! Roster's HTTP API for upstream apps: the pinned `/v1` contract of DESIGN.md over
+//! [`roster_app`], with API-key auth and scopes, `Idempotency-Key` on every command,
+//! `application/problem+json` errors, OpenAPI, health and Prometheus metrics.
+//!
+//! Architecture invariants:
+//! - Handlers only translate: HTTP in, a command to [`roster_app::CommandHandler`] (or a read)
+//!   and HTTP out. No business rule lives here; the domain decides.
+//! - Every failure becomes a problem through the one table in [`problem`].
+//! - Every `/v1` route but the OpenAPI document requires an API key with the route's scope;
+//!   the scope is in the handler's signature ([`extract::Scoped`], [`extract::CommandCtx`]).
+//! - Request bodies, emails and names are never logged.
+
+pub mod auth;
+pub mod extract;
+pub mod idempotency;
+pub mod openapi;
+pub mod probe;
+pub mod problem;
+pub mod routes;
+pub mod telemetry;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use roster_app::Runtime;
+use roster_app::sidedb::SideDb;
+use roster_app::verification::Verification;
+use roster_projections::ReadModels;
+
+/// Default request body limit.
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+/// Everything the handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct ApiState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    runtime: Runtime,
+    side: SideDb,
+    verification: Verification,
+    read_models: ReadModels,
+    body_limit: usize,
+    probe: Option<probe::Probe>,
+    key_cache: Option<Arc<auth::KeyCache>>,
+    org_cache: routes::check::OrgCache,
+}
+
+impl ApiState {
+    /// The API over an opened runtime, its side tables, the verification mailer and the read
+    /// models (which the caller keeps running with `roster_projections::Projections`).
+    pub fn new(
+        runtime: Runtime,
+        side: SideDb,
+        verification: Verification,
+        read_models: ReadModels,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                runtime,
+                side,
+                verification,
+                read_models,
+                body_limit: DEFAULT_BODY_LIMIT,
+                probe: None,
+                key_cache: None,
+                org_cache: routes::check::OrgCache::default(),
+            }),
+        }
+    }
+
+    /// Sets the request body limit in bytes.
+    pub fn with_body_limit(self, body_limit: usize) -> Self {
+        self.rebuild(|inner| inner.body_limit = body_limit)
+    }
+
+    /// Adds the components (projections) whose health counts for `/health/ready`.
+    pub fn with_probe(self, probe: probe::Probe) -> Self {
+        self.rebuild(|inner| inner.probe = Some(probe))
+    }
+
+    fn rebuild(self, change: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = Inner {
+            runtime: self.inner.runtime.clone(),
+            side: self.inner.side.clone(),
+            verification: self.inner.verification.clone(),
+            read_models: self.inner.read_models.clone(),
+            body_limit: self.inner.body_limit,
+            probe: self.inner.probe.clone(),
+            key_cache: self.inner.key_cache.clone(),
+            org_cache: self.inner.org_cache.clone(),
+        };
+        change(&mut inner);
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Remembers live API keys for `ttl` (a revocation then takes up to `ttl` to apply in this
+    /// process). Without it every request looks its key up.
+    pub fn with_key_cache(self, ttl: std::time::Duration) -> Self {
+        self.rebuild(|inner| inner.key_cache = Some(Arc::new(auth::KeyCache::new(ttl))))
+    }
+
+    pub fn key_cache(&self) -> Option<&auth::KeyCache> {
+        self.inner.key_cache.as_deref()
+    }
+
+    pub(crate) fn org_cache(&self) -> &routes::check::OrgCache {
+        &self.inner.org_cache
+    }
+
+    pub fn read_models(&self) -> &ReadModels {
+        &self.inner.read_models
+    }
+
+    pub fn probe(&self) -> Option<&probe::Probe> {
+        self.inner.probe.as_ref()
+    }
+
+    pub fn runtime(&self) -> &Runtime {
+        &self.inner.runtime
+    }
+
+    pub fn commands(&self) -> &roster_app::CommandHandler {
+        &self.inner.runtime.commands
+    }
+
+    pub fn side(&self) -> &SideDb {
+        &self.inner.side
+    }
+
+    pub fn verification(&self) -> &Verification {
+        &self.inner.verification
+    }
+
+    pub fn body_limit(&self) -> usize {
+        self.inner.body_limit
+    }
+}
+
+/// The whole API. Layers, outermost first: telemetry (request id, logs, metrics), the body
+/// limit, authentication (who is calling, if anyone), idempotency (replay or run).
+pub fn router(state: ApiState) -> Router {
+    telemetry::install_metrics();
+    routes::routes()
+        .fallback(routes::ops::not_found)
+        .method_not_allowed_fallback(routes::ops::method_not_allowed)
+        .layer(from_fn_with_state(state.clone(), idempotency::layer))
+        .layer(from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(DefaultBodyLimit::max(state.body_limit()))
+        .layer(from_fn(telemetry::layer))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then lets requests in flight
+/// finish (graceful shutdown).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: ApiState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,283 @@
+//! Errors as `application/problem+json` (RFC 9457) with a stable `type` slug. This module is
+//! the one table that maps every failure to a status and a slug: business rejections
+//! ([`DomainError::code`]) to 4xx, conflicts to 409, missing things to 404, and anything else to
+//! 500 with the cause logged and not shown.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use roster_app::AppError;
+use roster_domain::DomainError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Every problem `type` the API answers with. The slugs are stable; titles may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemType {
+    /// A field failed validation; `field` names it.
+    InvalidInput,
+    /// The body is not well-formed JSON.
+    MalformedJson,
+    NotFound,
+    /// The email belongs to another member.
+    EmailTaken,
+    AlreadyExists,
+    /// The command does not fit the current state (e.g. suspending an erased member).
+    InvalidState,
+    /// The acting member (`X-Roster-Actor`) lacks the permission the command needs.
+    Forbidden,
+    SeatLimitReached,
+    LastOwner,
+    AlreadyMember,
+    NotAMember,
+    UnknownRole,
+    UnknownPermission,
+    /// The aggregate kept changing concurrently; retry.
+    VersionConflict,
+    /// Verification token unknown, used or expired.
+    InvalidToken,
+    /// No API key, or an unknown or revoked one.
+    Unauthorized,
+    /// The API key lacks the scope this route needs.
+    InsufficientScope,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    /// The `Idempotency-Key` was used before with a different request.
+    IdempotencyKeyReused,
+    /// A request with this `Idempotency-Key` is still running.
+    IdempotencyKeyInProgress,
+    MethodNotAllowed,
+    /// The store is not reachable, or a projection has failed (readiness).
+    NotReady,
+    /// A read model has not reached the `min_position` asked for within the wait; retry.
+    ProjectionBehind,
+    Internal,
+}
+
+impl ProblemType {
+    /// The one table of statuses.
+    pub fn status(self) -> StatusCode {
+        use ProblemType::*;
+        match self {
+            MalformedJson | InvalidToken => StatusCode::BAD_REQUEST,
+            Unauthorized => StatusCode::UNAUTHORIZED,
+            Forbidden | InsufficientScope => StatusCode::FORBIDDEN,
+            NotFound | NotAMember => StatusCode::NOT_FOUND,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            EmailTaken
+            | AlreadyExists
+            | InvalidState
+            | SeatLimitReached
+            | LastOwner
+            | AlreadyMember
+            | VersionConflict
+            | IdempotencyKeyInProgress => StatusCode::CONFLICT,
+            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            InvalidInput | UnknownRole | UnknownPermission | IdempotencyKeyReused => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            NotReady | ProjectionBehind => StatusCode::SERVICE_UNAVAILABLE,
+            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn slug(self) -> &'static str {
+        use ProblemType::*;
+        match self {
+            InvalidInput => "invalid-input",
+            MalformedJson => "malformed-json",
+            NotFound => "not-found",
+            EmailTaken => "email-taken",
+            AlreadyExists => "already-exists",
+            InvalidState => "invalid-state",
+            Forbidden => "forbidden",
+            SeatLimitReached => "seat-limit-reached",
+            LastOwner => "last-owner",
+            AlreadyMember => "already-member",
+            NotAMember => "not-a-member",
+            UnknownRole => "unknown-role",
+            UnknownPermission => "unknown-permission",
+            VersionConflict => "version-conflict",
+            InvalidToken => "invalid-token",
+            Unauthorized => "unauthorized",
+            InsufficientScope => "insufficient-scope",
+            PayloadTooLarge => "payload-too-large",
+            UnsupportedMediaType => "unsupported-media-type",
+            IdempotencyKeyReused => "idempotency-key-reused",
+            IdempotencyKeyInProgress => "idempotency-key-in-progress",
+            MethodNotAllowed => "method-not-allowed",
+            NotReady => "not-ready",
+            ProjectionBehind => "projection-behind",
+            Internal => "internal",
+        }
+    }
+
+    pub const ALL: [ProblemType; 25] = {
+        use ProblemType::*;
+        [
+            InvalidInput,
+            MalformedJson,
+            NotFound,
+            EmailTaken,
+            AlreadyExists,
+            InvalidState,
+            Forbidden,
+            SeatLimitReached,
+            LastOwner,
+            AlreadyMember,
+            NotAMember,
+            UnknownRole,
+            UnknownPermission,
+            VersionConflict,
+            InvalidToken,
+            Unauthorized,
+            InsufficientScope,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            IdempotencyKeyReused,
+            IdempotencyKeyInProgress,
+            MethodNotAllowed,
+            NotReady,
+            ProjectionBehind,
+            Internal,
+        ]
+    };
+
+    /// The slug of a business rejection, as the domain names it.
+    fn of_domain(error: &DomainError) -> ProblemType {
+        use ProblemType::*;
+        match error {
+            DomainError::InvalidInput { .. } => InvalidInput,
+            DomainError::NotFound { .. } => NotFound,
+            DomainError::AlreadyExists { .. } => AlreadyExists,
+            DomainError::InvalidState { .. } => InvalidState,
+            DomainError::Forbidden { .. } | DomainError::NotAllowed { .. } => Forbidden,
+            DomainError::SeatLimitReached { .. } => SeatLimitReached,
+            DomainError::LastOwner => LastOwner,
+            DomainError::AlreadyMember { .. } => AlreadyMember,
+            DomainError::NotAMember { .. } => NotAMember,
+            DomainError::UnknownRole { .. } => UnknownRole,
+            DomainError::UnknownPermission { .. } => UnknownPermission,
+        }
+    }
+}
+
+/// The body of an error answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// The stable slug; branch on this.
+    #[serde(rename = "type")]
+    pub kind: ProblemType,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The offending field, for `invalid-input`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// An error a handler returns; becomes a [`Problem`].
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub kind: ProblemType,
+    pub detail: String,
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(kind: ProblemType, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            detail: detail.into(),
+            field: None,
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            kind: ProblemType::InvalidInput,
+            detail: detail.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    pub fn not_found(what: impl std::fmt::Display) -> Self {
+        Self::new(ProblemType::NotFound, format!("{what} not found"))
+    }
+
+    /// A failure whose cause is logged here and not shown to the caller.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed");
+        Self::new(ProblemType::Internal, "internal error; see the server log")
+    }
+
+    pub fn problem(&self) -> Problem {
+        Problem {
+            kind: self.kind,
+            title: self.kind.slug().replace('-', " "),
+            status: self.kind.status().as_u16(),
+            detail: self.detail.clone(),
+            field: self.field.clone(),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Domain(DomainError::InvalidInput { field, reason }) => {
+                Self::invalid(field.clone(), format!("{field}: {reason}"))
+            }
+            AppError::Domain(domain) => {
+                Self::new(ProblemType::of_domain(&domain), domain.to_string())
+            }
+            AppError::Taken { scope } if scope == roster_app::members::EMAIL_SCOPE => Self::new(
+                ProblemType::EmailTaken,
+                "another member is registered with this email",
+            ),
+            AppError::Taken { scope } => Self::new(
+                ProblemType::AlreadyExists,
+                format!("{scope} is already taken"),
+            ),
+            e @ AppError::Contended { .. } => {
+                Self::new(ProblemType::VersionConflict, e.to_string())
+            }
+            AppError::NotFound { what } => Self::not_found(what),
+            e @ (AppError::Decode { .. } | AppError::Encode(_) | AppError::Store(_)) => {
+                Self::internal(&e)
+            }
+        }
+    }
+}
+
+impl From<roster_store::StoreError> for ApiError {
+    fn from(error: roster_store::StoreError) -> Self {
+        Self::internal(&error)
+    }
+}
+
+impl From<roster_projections::ProjectionError> for ApiError {
+    fn from(error: roster_projections::ProjectionError) -> Self {
+        match error {
+            roster_projections::ProjectionError::Behind(lag) => {
+                Self::new(ProblemType::ProjectionBehind, lag.to_string())
+            }
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = self.problem();
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (self.kind.status(), body).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}

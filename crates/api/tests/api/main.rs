@@ -1,0 +1,12 @@
+//! The HTTP API in process (no socket): every route through the real router, on SQLite and on
+//! PostgreSQL (a fresh schema per test; PostgreSQL tests fail when it is unreachable).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod auth;
+mod idempotency;
+mod members;
+mod openapi;
+mod orgs;
+mod problems;
+mod support;

@@ -1,0 +1,233 @@
+//! Members over HTTP: double opt-in with single-use expiring tokens, reads, lifecycle, erasure,
+//! the list with its status filter and cursor.
+
+use axum::http::Method;
+use chrono::Duration;
+use serde_json::json;
+
+use crate::on_both_backends;
+use crate::support::{Backend, spawn_api};
+
+on_both_backends!(
+    a_registered_member_confirms_with_the_token_from_the_outbox,
+    a_token_works_once_and_not_after_it_expires,
+    resending_the_verification_mail_invalidates_the_older_link,
+    a_member_is_edited_suspended_and_reactivated,
+    erasure_shreds_the_personal_data,
+    the_member_list_filters_by_status_and_pages_with_a_cursor,
+);
+
+async fn a_registered_member_confirms_with_the_token_from_the_outbox(backend: Backend) {
+    let api = spawn_api(backend).await;
+    let member = api.register("Ada@Example.com").await;
+    let view = api.get(&format!("/v1/members/{member}")).send().await;
+    let view = view.expect(200);
+    assert_eq!(view["status"], "pending_confirmation");
+    assert_eq!(view["email"], "ada@example.com");
+    assert_eq!(view["email_verified"], false);
+
+    let token = api.token_for("ada@example.com");
+    assert_eq!(token.len(), 43, "32 random bytes, URL-safe base64");
+    let confirmed = api
+        .post("/v1/members/confirm", json!({ "token": token }))
+        .send()
+        .await;
+    let body = confirmed.expect(200);
+    assert_eq!(body["status"], "active");
+    assert_eq!(body["member_id"], member.to_string());
+    let position = body["position"].as_u64().unwrap();
+    assert_eq!(
+        confirmed.headers["roster-position"],
+        position.to_string().as_str()
+    );
+
+    let view = api.get(&format!("/v1/members/{member}")).send().await;
+    assert_eq!(view.expect(200)["status"], "active");
+    assert_eq!(view.body["email_verified"], true);
+    // The log never holds the token.
+    let log = api.store.read_all(0, 100).await.unwrap();
+    assert!(log.iter().all(|e| !e.payload.to_string().contains(&token)));
+}
+
+async fn a_token_works_once_and_not_after_it_expires(backend: Backend) {
+    let api = spawn_api(backend).await;
+    api.register("once@example.com").await;
+    let token = api.token_for("once@example.com");
+    api.post("/v1/members/confirm", json!({ "token": token }))
+        .send()
+        .await
+        .expect(200);
+    api.post("/v1/members/confirm", json!({ "token": token }))
+        .send()
+        .await
+        .expect_problem(400, "invalid-token");
+    api.post("/v1/members/confirm", json!({ "token": "made-up" }))
+        .send()
+        .await
+        .expect_problem(400, "invalid-token");
+
+    api.register("late@example.com").await;
+    let late = api.token_for("late@example.com");
+    api.clock
+        .advance(Duration::hours(24) + Duration::seconds(1));
+    api.post("/v1/members/confirm", json!({ "token": late }))
+        .send()
+        .await
+        .expect_problem(400, "invalid-token");
+}
+
+async fn resending_the_verification_mail_invalidates_the_older_link(backend: Backend) {
+    let api = spawn_api(backend).await;
+    let member = api.register("resend@example.com").await;
+    let old = api.token_for("resend@example.com");
+    api.clock.advance(Duration::seconds(1));
+    api.call(
+        Method::POST,
+        &format!("/v1/members/{member}/verification-email"),
+    )
+    .send()
+    .await
+    .expect(202);
+    let new = api.token_for("resend@example.com");
+    assert_ne!(old, new);
+    api.post("/v1/members/confirm", json!({ "token": old }))
+        .send()
+        .await
+        .expect_problem(400, "invalid-token");
+    api.post("/v1/members/confirm", json!({ "token": new }))
+        .send()
+        .await
+        .expect(200);
+    api.call(
+        Method::POST,
+        &format!("/v1/members/{member}/verification-email"),
+    )
+    .send()
+    .await
+    .expect_problem(409, "invalid-state");
+}
+
+async fn a_member_is_edited_suspended_and_reactivated(backend: Backend) {
+    let api = spawn_api(backend).await;
+    let member = api.active_member("life@example.com").await;
+    let path = format!("/v1/members/{member}");
+    api.call(Method::PATCH, &path)
+        .json(json!({ "name": "New Name", "company": "Acme", "visibility": { "public": true, "searchable": false } }))
+        .send()
+        .await
+        .expect(200);
+    let view = api.get(&path).send().await;
+    assert_eq!(view.expect(200)["name"], "New Name");
+    assert_eq!(view.body["company"], "Acme");
+    assert_eq!(view.body["visibility"]["public"], true);
+
+    let suspended = api
+        .post(
+            &format!("{path}/suspend"),
+            json!({ "reason": "chargeback fraud" }),
+        )
+        .send()
+        .await;
+    assert_eq!(suspended.expect(200)["status"], "suspended");
+    let reactivated = api
+        .call(Method::POST, &format!("{path}/reactivate"))
+        .send()
+        .await;
+    assert_eq!(reactivated.expect(200)["status"], "active");
+    api.call(Method::POST, &format!("{path}/reactivate"))
+        .send()
+        .await
+        .expect_problem(409, "invalid-state");
+}
+
+async fn erasure_shreds_the_personal_data(backend: Backend) {
+    let api = spawn_api(backend).await;
+    let member = api.active_member("gone@example.com").await;
+    let path = format!("/v1/members/{member}");
+    let erased = api.delete(&path).send().await;
+    assert_eq!(erased.expect(200)["status"], "erased");
+    let view = api.get(&path).send().await;
+    assert_eq!(view.expect(200)["status"], "erased");
+    assert!(view.body["email"].is_null() && view.body["name"].is_null());
+    // Repeating the erasure is harmless (it finishes an interrupted one).
+    api.delete(&path).send().await.expect(200);
+    api.post(&format!("{path}/suspend"), json!({ "reason": "x" }))
+        .send()
+        .await
+        .expect_problem(409, "invalid-state");
+}
+
+async fn the_member_list_filters_by_status_and_pages_with_a_cursor(backend: Backend) {
+    let api = spawn_api(backend).await;
+    let active = api.active_member("l1@example.com").await;
+    let pending = api.register("l2@example.com").await;
+    let active2 = api.active_member("l3@example.com").await;
+    let head = api.head().await;
+
+    let page = api
+        .get(&format!(
+            "/v1/members?status=active&limit=1&min_position={head}"
+        ))
+        .send()
+        .await;
+    let body = page.expect(200);
+    assert_eq!(body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(body["items"][0]["member_id"], active.to_string());
+    assert_eq!(body["items"][0]["email"], "l1@example.com");
+    let next = body["next"].as_str().unwrap().to_owned();
+    let page = api
+        .get(&format!("/v1/members?status=active&limit=1&after={next}"))
+        .send()
+        .await;
+    assert_eq!(
+        page.expect(200)["items"][0]["member_id"],
+        active2.to_string()
+    );
+    if let Some(next) = page.body["next"].as_str() {
+        let last = api
+            .get(&format!("/v1/members?status=active&limit=1&after={next}"))
+            .send()
+            .await;
+        assert!(last.expect(200)["items"].as_array().unwrap().is_empty());
+    }
+
+    let pending_page = api
+        .get("/v1/members?status=pending_confirmation")
+        .send()
+        .await;
+    let items = pending_page.expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["member_id"], pending.to_string());
+    assert!(pending_page.body["next"].is_null());
+    api.get("/v1/members?status=sleeping")
+        .send()
+        .await
+        .expect_problem(422, "invalid-input");
+}
+
+#[tokio::test]
+async fn a_member_acting_for_themselves_may_edit_only_their_own_record() {
+    let api = crate::support::spawn_api(Backend::Sqlite).await;
+    let ada = api.active_member("self@example.com").await;
+    let bob = api.active_member("other@example.com").await;
+    api.call(Method::PATCH, &format!("/v1/members/{ada}"))
+        .actor(ada)
+        .json(json!({ "name": "Ada L." }))
+        .send()
+        .await
+        .expect(200);
+    api.call(Method::PATCH, &format!("/v1/members/{bob}"))
+        .actor(ada)
+        .json(json!({ "name": "Not Bob" }))
+        .send()
+        .await
+        .expect_problem(403, "forbidden");
+    api.call(Method::POST, &format!("/v1/members/{ada}/reactivate"))
+        .actor(ada)
+        .send()
+        .await
+        .expect_problem(403, "forbidden");
+}

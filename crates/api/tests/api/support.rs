@@ -1,0 +1,326 @@
+//! `spawn_api()`: a fresh store, side tables, outbox and API keys per test.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use chrono::Utc;
+use http_body_util::BodyExt;
+use roster_api::ApiState;
+use roster_app::apikeys::{self, Scope};
+use roster_app::clock::ManualClock;
+use roster_app::sidedb::SideDb;
+use roster_app::verification::{FileOutbox, Verification, VerificationConfig};
+use roster_app::{Runtime, verification};
+use roster_projections::{Db, Projections, ReadModels, RunnerConfig};
+use roster_store::DynStore;
+use roster_store::pii::{MasterKey, Vault};
+use roster_store::testing;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body on both backends, as two tests.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::support::Backend::Sqlite).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::support::Backend::Postgres).await; })*
+        }
+    };
+}
+
+pub struct TestApi {
+    pub router: Router,
+    pub store: DynStore,
+    pub side: SideDb,
+    pub clock: Arc<ManualClock>,
+    /// commands + queries + operator.
+    pub key: String,
+    pub queries_key: String,
+    pub commands_key: String,
+    pub outbox: PathBuf,
+    _projections: Projections,
+    _dir: TempDir,
+}
+
+/// A response, read whole.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn problem_type(&self) -> &str {
+        self.body["type"].as_str().unwrap_or_default()
+    }
+
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected answer: {}",
+            self.body
+        );
+        &self.body
+    }
+
+    #[track_caller]
+    pub fn expect_problem(&self, status: u16, slug: &str) -> &Value {
+        assert_eq!(
+            (self.status.as_u16(), self.problem_type()),
+            (status, slug),
+            "unexpected answer: {}",
+            self.body
+        );
+        let content_type = self.headers["content-type"].to_str().unwrap();
+        assert_eq!(content_type, "application/problem+json");
+        &self.body
+    }
+}
+
+pub async fn spawn_api(backend: Backend) -> TestApi {
+    spawn_api_with_limit(backend, roster_api::DEFAULT_BODY_LIMIT).await
+}
+
+pub async fn spawn_api_with_limit(backend: Backend, body_limit: usize) -> TestApi {
+    let dir = tempfile::tempdir().unwrap();
+    let mut postgres_options = None;
+    let (store, side): (DynStore, SideDb) = match backend {
+        Backend::Sqlite => {
+            let path = dir.path().join("roster.db");
+            let store = roster_store::sqlite::SqliteStore::open(&path).unwrap();
+            let side = SideDb::sqlite(&dir.path().join("side.db")).await.unwrap();
+            (Arc::new(store), side)
+        }
+        Backend::Postgres => {
+            let store = testing::postgres_temp().await;
+            let options = store.connect_options().clone();
+            let side = SideDb::postgres(options.clone()).await.unwrap();
+            postgres_options = Some(options);
+            (Arc::new(store), side)
+        }
+    };
+    let vault = Vault::new(&MasterKey::generate(), store.clone());
+    let runtime = Runtime::with_store(store.clone(), vault);
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let outbox = dir.path().join("outbox");
+    let verification = Verification::new(
+        side.clone(),
+        FileOutbox::new(outbox.clone()),
+        VerificationConfig {
+            public_url: "https://members.example.com".into(),
+            mail_from: "roster@example.com".into(),
+            token_ttl: verification::DEFAULT_TOKEN_TTL,
+        },
+        clock.clone(),
+    );
+    let db = match backend {
+        Backend::Sqlite => Db::sqlite(&dir.path().join("roster.db")).await.unwrap(),
+        Backend::Postgres => Db::postgres(postgres_options.clone().unwrap())
+            .await
+            .unwrap(),
+    };
+    let projections = Projections::start(&runtime, db.clone(), RunnerConfig::default())
+        .await
+        .unwrap();
+    let read_models = ReadModels::new(&runtime, db);
+    let state =
+        ApiState::new(runtime, side.clone(), verification, read_models).with_body_limit(body_limit);
+    let router = roster_api::router(state);
+    let key = new_key(&side, &Scope::ALL).await;
+    let queries_key = new_key(&side, &[Scope::Queries]).await;
+    let commands_key = new_key(&side, &[Scope::Commands]).await;
+    TestApi {
+        router,
+        store,
+        side,
+        clock,
+        key,
+        queries_key,
+        commands_key,
+        outbox,
+        _projections: projections,
+        _dir: dir,
+    }
+}
+
+pub async fn new_key(side: &SideDb, scopes: &[Scope]) -> String {
+    apikeys::create(side, "test", scopes, Uuid::now_v7(), Utc::now())
+        .await
+        .unwrap()
+        .secret
+}
+
+/// A request under construction.
+pub struct Call<'a> {
+    api: &'a TestApi,
+    request: axum::http::request::Builder,
+    body: Body,
+}
+
+impl TestApi {
+    pub fn call(&self, method: Method, path: &str) -> Call<'_> {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {}", self.key));
+        Call {
+            api: self,
+            request,
+            body: Body::empty(),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Call<'_> {
+        self.call(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> Call<'_> {
+        self.call(Method::POST, path).json(body)
+    }
+
+    pub fn delete(&self, path: &str) -> Call<'_> {
+        self.call(Method::DELETE, path)
+    }
+
+    pub async fn head(&self) -> u64 {
+        self.store.head().await.unwrap()
+    }
+
+    /// Registers and confirms a member; returns the id.
+    pub async fn active_member(&self, email: &str) -> Uuid {
+        let member = self.register(email).await;
+        let token = self.token_for(email);
+        self.post("/v1/members/confirm", json!({ "token": token }))
+            .send()
+            .await
+            .expect(200);
+        member
+    }
+
+    pub async fn register(&self, email: &str) -> Uuid {
+        let answer = self
+            .post(
+                "/v1/members",
+                json!({ "email": email, "name": "Test Person" }),
+            )
+            .send()
+            .await;
+        answer.expect(201);
+        Uuid::parse_str(answer.body["member_id"].as_str().unwrap()).unwrap()
+    }
+
+    /// The token of the newest verification mail to `email` in the outbox.
+    pub fn token_for(&self, email: &str) -> String {
+        let mut mails: Vec<_> = std::fs::read_dir(&self.outbox)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        mails.sort();
+        let text = mails
+            .iter()
+            .rev()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .find(|t| t.contains(&format!("To: {email}")))
+            .unwrap_or_else(|| panic!("no mail to {email}"));
+        token_in(&text)
+    }
+
+    pub async fn org(&self, owner: Uuid, seat_limit: u32) -> Uuid {
+        let answer = self
+            .post(
+                "/v1/orgs",
+                json!({ "name": "Acme", "owner_id": owner, "seat_limit": seat_limit }),
+            )
+            .send()
+            .await;
+        answer.expect(201);
+        Uuid::parse_str(answer.body["org_id"].as_str().unwrap()).unwrap()
+    }
+}
+
+pub fn token_in(mail: &str) -> String {
+    let start = mail.find("token=").expect("a token link") + "token=".len();
+    mail[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+impl Call<'_> {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.request = self.request.header(name, value);
+        self
+    }
+
+    pub fn key(mut self, key: &str) -> Self {
+        if let Some(headers) = self.request.headers_mut() {
+            headers.insert("authorization", format!("Bearer {key}").parse().unwrap());
+        }
+        self
+    }
+
+    pub fn without_key(mut self) -> Self {
+        if let Some(headers) = self.request.headers_mut() {
+            headers.remove("authorization");
+        }
+        self
+    }
+
+    pub fn actor(self, member: Uuid) -> Self {
+        self.header("x-roster-actor", &member.to_string())
+    }
+
+    pub fn idempotency_key(self, key: &str) -> Self {
+        self.header("idempotency-key", key)
+    }
+
+    pub fn json(mut self, body: Value) -> Self {
+        self.request = self.request.header("content-type", "application/json");
+        self.body = Body::from(body.to_string());
+        self
+    }
+
+    pub fn raw(mut self, content_type: &str, body: impl Into<Body>) -> Self {
+        self.request = self.request.header("content-type", content_type);
+        self.body = body.into();
+        self
+    }
+
+    pub async fn send(self) -> Answer {
+        let request = self.request.body(self.body).unwrap();
+        let response = self.api.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+}

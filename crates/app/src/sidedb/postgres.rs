@@ -1,0 +1,240 @@
+//! The side tables in PostgreSQL, in the schema the event store uses.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use roster_store::StoreError;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+use super::sqlite::reservation;
+use super::{
+    ABANDONED_AFTER, ApiKeyRecord, Reservation, StoredResponse, from_millis, millis, split_scopes,
+};
+
+/// Serialises concurrent schema creation by several processes (`CREATE TABLE IF NOT EXISTS`
+/// is not safe against itself).
+const SCHEMA_LOCK: i64 = 0x526f_7374_6572_4150;
+
+#[derive(Clone)]
+pub struct PgSide {
+    pool: PgPool,
+}
+
+impl PgSide {
+    pub(super) async fn open(options: PgConnectOptions) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(SCHEMA_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::raw_sql(include_str!("postgres.sql"))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Self { pool })
+    }
+
+    pub(super) async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub(super) async fn insert_api_key(
+        &self,
+        key: &ApiKeyRecord,
+        hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, name, scopes, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(key.id)
+        .bind(&key.name)
+        .bind(key.scopes.join(","))
+        .bind(hash)
+        .bind(millis(key.created_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn find_api_key(
+        &self,
+        hash: &str,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, name, scopes, created_at, revoked_at FROM api_keys
+             WHERE key_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| row_to_key(&r)).transpose()
+    }
+
+    pub(super) async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, scopes, created_at, revoked_at FROM api_keys ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row_to_key).collect()
+    }
+
+    pub(super) async fn revoke_api_key(
+        &self,
+        id_or_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $2
+             WHERE (id::text = $1 OR name = $1) AND revoked_at IS NULL",
+        )
+        .bind(id_or_name)
+        .bind(millis(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub(super) async fn reserve(
+        &self,
+        owner: &str,
+        key: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Reservation, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO api_idempotency (owner, key, request_hash, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (owner, key) DO NOTHING",
+        )
+        .bind(owner)
+        .bind(key)
+        .bind(request_hash)
+        .bind(millis(now))
+        .execute(&self.pool)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(Reservation::Reserved);
+        }
+        let taken_over = sqlx::query(
+            "UPDATE api_idempotency SET request_hash = $3, created_at = $4
+             WHERE owner = $1 AND key = $2 AND status IS NULL AND created_at < $5",
+        )
+        .bind(owner)
+        .bind(key)
+        .bind(request_hash)
+        .bind(millis(now))
+        .bind(millis(now - ABANDONED_AFTER))
+        .execute(&self.pool)
+        .await?;
+        if taken_over.rows_affected() == 1 {
+            return Ok(Reservation::Reserved);
+        }
+        let row = sqlx::query(
+            "SELECT request_hash, status, body FROM api_idempotency WHERE owner = $1 AND key = $2",
+        )
+        .bind(owner)
+        .bind(key)
+        .fetch_one(&self.pool)
+        .await?;
+        let status: Option<i32> = row.try_get("status")?;
+        Ok(reservation(
+            row.try_get("request_hash")?,
+            status.map(i64::from),
+            row.try_get("body")?,
+        ))
+    }
+
+    pub(super) async fn complete(
+        &self,
+        owner: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE api_idempotency SET status = $3, body = $4 WHERE owner = $1 AND key = $2",
+        )
+        .bind(owner)
+        .bind(key)
+        .bind(i32::from(response.status))
+        .bind(&response.body)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn release(&self, owner: &str, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM api_idempotency WHERE owner = $1 AND key = $2 AND status IS NULL")
+            .bind(owner)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn insert_token(
+        &self,
+        hash: &str,
+        member_id: Uuid,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE api_verification_tokens SET used_at = $2 WHERE member_id = $1 AND used_at IS NULL",
+        )
+        .bind(member_id)
+        .bind(millis(now))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO api_verification_tokens (token_hash, member_id, created_at, expires_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(hash)
+        .bind(member_id)
+        .bind(millis(now))
+        .bind(millis(expires_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn consume_token(
+        &self,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Uuid>, StoreError> {
+        let member = sqlx::query_scalar(
+            "UPDATE api_verification_tokens SET used_at = $2
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+             RETURNING member_id",
+        )
+        .bind(hash)
+        .bind(millis(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(member)
+    }
+}
+
+fn row_to_key(r: &sqlx::postgres::PgRow) -> Result<ApiKeyRecord, StoreError> {
+    let scopes: String = r.try_get("scopes")?;
+    let created_at: i64 = r.try_get("created_at")?;
+    let revoked_at: Option<i64> = r.try_get("revoked_at")?;
+    Ok(ApiKeyRecord {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        scopes: split_scopes(&scopes),
+        created_at: from_millis(created_at),
+        revoked_at: revoked_at.map(from_millis),
+    })
+}

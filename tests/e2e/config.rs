@@ -1,0 +1,65 @@
+//! `roster serve` configuration: a TOML file under the environment, flags over both.
+
+use serde_json::json;
+
+use crate::harness::{Backend, spawn_app_with};
+
+#[tokio::test]
+async fn a_config_file_sets_what_the_environment_does_not() {
+    let app = spawn_app_with(Backend::Sqlite, |serve, dir| {
+        let file = dir.join("roster.toml");
+        std::fs::write(
+            &file,
+            "public_url = \"https://from-file.example\"\ntoken_ttl = \"1h\"\nlisten = \"127.0.0.1:1\"\n",
+        )
+        .unwrap();
+        serve.env("ROSTER_CONFIG", &file).env_remove("ROSTER_PUBLIC_URL");
+    })
+    .await;
+    // The flag (`--listen 127.0.0.1:0`) beat the file's `listen`, or the app would not answer.
+    app.post(
+        "/v1/members",
+        None,
+        json!({ "email": "cfg@example.com", "name": "C" }),
+    )
+    .await
+    .expect(201);
+    let mail = std::fs::read_dir(app.outbox())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mail = std::fs::read_to_string(mail).unwrap();
+    assert!(
+        mail.contains("https://from-file.example/confirm?token="),
+        "{mail}"
+    );
+
+    let app = spawn_app_with(Backend::Sqlite, |serve, dir| {
+        let file = dir.join("roster.toml");
+        std::fs::write(&file, "public_url = \"https://from-file.example\"\n").unwrap();
+        serve
+            .env("ROSTER_CONFIG", &file)
+            .env("ROSTER_PUBLIC_URL", "https://from-env.example");
+    })
+    .await;
+    app.post(
+        "/v1/members",
+        None,
+        json!({ "email": "env@example.com", "name": "E" }),
+    )
+    .await
+    .expect(201);
+    let mail = std::fs::read_dir(app.outbox())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mail = std::fs::read_to_string(mail).unwrap();
+    assert!(
+        mail.contains("https://from-env.example/confirm?token="),
+        "{mail}"
+    );
+}

@@ -1,0 +1,219 @@
+//! `spawn_app()`: one `roster serve` process per test.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+use tempfile::TempDir;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub key: String,
+    pub client: reqwest::Client,
+    pub dir: TempDir,
+    child: Child,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn roster(dir: &Path, database_url: Option<&str>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
+    command
+        .arg("--data-dir")
+        .arg(dir)
+        .env_remove("ROSTER_MASTER_KEY")
+        .env_remove("ROSTER_LISTEN")
+        .env_remove("ROSTER_CONFIG")
+        .env("ROSTER_PUBLIC_URL", "https://members.example.com");
+    match database_url {
+        Some(url) => command.env("ROSTER_DATABASE_URL", url),
+        None => command.env_remove("ROSTER_DATABASE_URL"),
+    };
+    command
+}
+
+/// A fresh schema in the test database, as a URL whose connections use it.
+async fn fresh_postgres_url() -> String {
+    let base = std::env::var("ROSTER_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_owned());
+    let schema = format!("roster_t_{}", Uuid::now_v7().simple());
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL is unreachable at {base}: {e}"));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}options=-c%20search_path%3D{schema}")
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_, _| {}).await
+}
+
+/// As [`spawn_app`], letting the test adjust the `serve` command (flags, environment, a
+/// config file in the data dir) before it starts.
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Command, &Path)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(fresh_postgres_url().await),
+    };
+    let output = roster(dir.path(), database_url.as_deref())
+        .args([
+            "keys",
+            "create",
+            "--name",
+            "e2e",
+            "--scopes",
+            "commands,queries,operator",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let key = stdout.lines().last().unwrap().trim().to_owned();
+    assert!(key.starts_with("roster_"), "{stdout}");
+
+    let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
+    let mut serve = roster(dir.path(), database_url.as_deref());
+    serve
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("ROSTER_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(log);
+    adjust(&mut serve, dir.path());
+    let mut child = serve.spawn().unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let address = first_line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
+        .to_owned();
+    TestApp {
+        address,
+        key,
+        client: reqwest::Client::new(),
+        dir,
+        child,
+    }
+}
+
+/// A response, read whole.
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Answer {
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "unexpected answer {}", self.body);
+        &self.body
+    }
+
+    #[track_caller]
+    pub fn expect_problem(&self, status: u16, slug: &str) {
+        assert_eq!(
+            (self.status, self.body["type"].as_str()),
+            (status, Some(slug)),
+            "{}",
+            self.body
+        );
+    }
+}
+
+impl TestApp {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        actor: Option<Uuid>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(&self.key);
+        if let Some(actor) = actor {
+            request = request.header("x-roster-actor", actor.to_string());
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer { status, body }
+    }
+
+    pub async fn post(&self, path: &str, actor: Option<Uuid>, body: Value) -> Answer {
+        self.send(reqwest::Method::POST, path, actor, Some(body))
+            .await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(reqwest::Method::GET, path, None, None).await
+    }
+
+    pub fn outbox(&self) -> PathBuf {
+        self.dir.path().join("outbox")
+    }
+
+    /// The token in the newest verification mail to `email`.
+    pub fn token_for(&self, email: &str) -> String {
+        let mut mails: Vec<_> = std::fs::read_dir(self.outbox())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        mails.sort();
+        let mail = mails
+            .iter()
+            .rev()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .find(|m| m.contains(&format!("To: {email}")))
+            .unwrap_or_else(|| panic!("no mail to {email}"));
+        assert!(
+            mail.contains("https://members.example.com/confirm?token="),
+            "{mail}"
+        );
+        let start = mail.find("token=").unwrap() + "token=".len();
+        mail[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect()
+    }
+
+    /// Sends SIGTERM and waits for a clean exit; returns the server's log.
+    pub fn stop(mut self) -> String {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        assert!(exit.success(), "roster serve exited with {exit}");
+        std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap()
+    }
+}
