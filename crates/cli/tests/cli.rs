@@ -146,3 +146,87 @@ fn a_database_url_that_is_not_postgres_is_refused_clearly() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("postgres://"));
 }
+
+#[tokio::test]
+async fn replay_rebuilds_the_read_models_and_status_reports_them_caught_up() {
+    let dir = tempfile::tempdir().unwrap();
+    for email in ["a@example.com", "b@example.com", "c@example.com"] {
+        register(dir.path(), email).await;
+    }
+    let output = roster(dir.path())
+        .args(["replay", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("dry run: 3 events"));
+
+    let output = roster(dir.path()).arg("replay").output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("from 3 events"));
+
+    let status = projections_status(dir.path());
+    assert!(status.len() >= 4, "{status:?}");
+    for projection in &status {
+        assert_eq!(projection["position"], 3, "{projection}");
+        assert_eq!(projection["lag_events"], 0, "{projection}");
+        assert_eq!(projection["state"], "running", "{projection}");
+    }
+}
+
+#[tokio::test]
+async fn a_held_projection_shows_as_held_until_released() {
+    let dir = tempfile::tempdir().unwrap();
+    register(dir.path(), "a@example.com").await;
+    let output = roster(dir.path())
+        .args(["projections", "hold", "accounts_v1"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let held = projections_status(dir.path());
+    let accounts = held.iter().find(|p| p["name"] == "accounts_v1").unwrap();
+    assert_eq!(accounts["state"], "held");
+    assert_eq!(accounts["lag_events"], 1);
+
+    let output = roster(dir.path())
+        .args(["projections", "release", "accounts_v1"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let released = projections_status(dir.path());
+    let accounts = released
+        .iter()
+        .find(|p| p["name"] == "accounts_v1")
+        .unwrap();
+    assert_eq!(accounts["state"], "running");
+
+    let output = roster(dir.path())
+        .args(["projections", "hold", "no_such_v1"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "an unknown projection is refused");
+}
+
+fn projections_status(data_dir: &Path) -> Vec<serde_json::Value> {
+    let output = roster(data_dir)
+        .args(["projections", "status", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
