@@ -13,8 +13,11 @@ use utoipa::ToSchema;
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Every problem `type` the API answers with. The slugs are stable; titles may change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, strum::IntoStaticStr, strum::EnumIter,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum ProblemType {
     /// A field failed validation; `field` names it.
     InvalidInput,
@@ -84,67 +87,15 @@ impl ProblemType {
         }
     }
 
+    /// The stable slug; the same string serde writes (both derive it from the variant name).
     pub fn slug(self) -> &'static str {
-        use ProblemType::*;
-        match self {
-            InvalidInput => "invalid-input",
-            MalformedJson => "malformed-json",
-            NotFound => "not-found",
-            EmailTaken => "email-taken",
-            AlreadyExists => "already-exists",
-            InvalidState => "invalid-state",
-            Forbidden => "forbidden",
-            SeatLimitReached => "seat-limit-reached",
-            LastOwner => "last-owner",
-            AlreadyMember => "already-member",
-            NotAMember => "not-a-member",
-            UnknownRole => "unknown-role",
-            UnknownPermission => "unknown-permission",
-            VersionConflict => "version-conflict",
-            InvalidToken => "invalid-token",
-            Unauthorized => "unauthorized",
-            InsufficientScope => "insufficient-scope",
-            PayloadTooLarge => "payload-too-large",
-            UnsupportedMediaType => "unsupported-media-type",
-            IdempotencyKeyReused => "idempotency-key-reused",
-            IdempotencyKeyInProgress => "idempotency-key-in-progress",
-            MethodNotAllowed => "method-not-allowed",
-            NotReady => "not-ready",
-            ProjectionBehind => "projection-behind",
-            Internal => "internal",
-        }
+        self.into()
     }
 
-    pub const ALL: [ProblemType; 25] = {
-        use ProblemType::*;
-        [
-            InvalidInput,
-            MalformedJson,
-            NotFound,
-            EmailTaken,
-            AlreadyExists,
-            InvalidState,
-            Forbidden,
-            SeatLimitReached,
-            LastOwner,
-            AlreadyMember,
-            NotAMember,
-            UnknownRole,
-            UnknownPermission,
-            VersionConflict,
-            InvalidToken,
-            Unauthorized,
-            InsufficientScope,
-            PayloadTooLarge,
-            UnsupportedMediaType,
-            IdempotencyKeyReused,
-            IdempotencyKeyInProgress,
-            MethodNotAllowed,
-            NotReady,
-            ProjectionBehind,
-            Internal,
-        ]
-    };
+    /// Every problem type, for documentation and tests.
+    pub fn all() -> impl Iterator<Item = ProblemType> {
+        <ProblemType as strum::IntoEnumIterator>::iter()
+    }
 
     /// The slug of a business rejection, as the domain names it.
     fn of_domain(error: &DomainError) -> ProblemType {

@@ -27,7 +27,7 @@ fn the_checked_in_openapi_document_is_current() {
 #[test]
 fn every_problem_type_is_in_the_document() {
     let document = roster_api::openapi::document();
-    for kind in ProblemType::ALL {
+    for kind in ProblemType::all() {
         assert!(
             document.contains(&format!("\"{}\"", kind.slug())),
             "{} missing",
@@ -43,4 +43,12 @@ async fn the_document_is_served_without_a_key() {
     let body = served.expect(200);
     assert!(body["paths"]["/v1/members"]["post"].is_object());
     assert!(body["paths"]["/v1/check"]["get"].is_object());
+}
+
+#[test]
+fn every_slug_is_the_string_serde_writes() {
+    for kind in ProblemType::all() {
+        assert_eq!(serde_json::to_value(kind).unwrap(), kind.slug());
+    }
+    assert_eq!(ProblemType::all().count(), 25);
 }
