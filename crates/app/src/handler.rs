@@ -67,10 +67,12 @@ pub struct Handled<E> {
     pub position: Position,
 }
 
-/// Values some events must hold uniquely across the whole log (an email), claimed in the same
-/// transaction as the append.
-pub trait UniqueClaims {
-    fn claims(&self, _vault: &Vault) -> Vec<ClaimOp> {
+/// Values an aggregate holds uniquely across the whole log (a member's email): the claims and
+/// releases its new events imply, written in the same transaction as the append. The state
+/// before the events is given because a release must name what was claimed (an erased
+/// member's email is in the state, not in the erasure event).
+pub trait UniqueClaims: Aggregate {
+    fn claims(_before: &Self::State, _events: &[Self::Event], _vault: &Vault) -> Vec<ClaimOp> {
         Vec::new()
     }
 }
@@ -147,8 +149,7 @@ impl CommandHandler {
         meta: &CommandMeta,
     ) -> Result<Handled<A::Event>, AppError>
     where
-        A: Aggregate,
-        A::Event: UniqueClaims,
+        A: UniqueClaims,
     {
         let stream = stream_name::<A>(id);
         for _ in 0..self.max_attempts {
@@ -166,9 +167,11 @@ impl CommandHandler {
                     position: loaded.position,
                 });
             }
+            let claims = A::claims(&loaded.state, &events, &self.vault);
             let request = self
                 .request(&stream, loaded.version, &events, meta, now)
-                .await?;
+                .await?
+                .with_claims(claims);
             match self.store.append(request).await {
                 Ok(outcome) => {
                     return Ok(Handled {
@@ -196,7 +199,7 @@ impl CommandHandler {
         })
     }
 
-    async fn request<E: roster_domain::DomainEvent + UniqueClaims>(
+    async fn request<E: roster_domain::DomainEvent>(
         &self,
         stream: &str,
         version: Option<StreamVersion>,
@@ -212,13 +215,11 @@ impl CommandHandler {
             recorded_at: now,
         };
         let mut new_events = Vec::with_capacity(events.len());
-        let mut claims = Vec::new();
         for event in events {
             let event_id = self.ids.new_id(now);
             new_events.push(codec::encode(&self.vault, event, event_id, metadata.clone()).await?);
-            claims.extend(event.claims(&self.vault));
         }
         let expected = version.map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact);
-        Ok(AppendRequest::new(stream, expected, new_events).with_claims(claims))
+        Ok(AppendRequest::new(stream, expected, new_events))
     }
 }

@@ -4,7 +4,7 @@
 
 use roster_domain::member::MemberStatus;
 use roster_domain::org::{AddOrgMember, CreateOrg};
-use roster_domain::{Member, MemberEvent, OrgCommand, OrgEvent, Organization};
+use roster_domain::{Member, MemberEvent, MemberState, OrgCommand, OrgEvent, Organization};
 use roster_store::ClaimOp;
 use roster_store::pii::Vault;
 use uuid::Uuid;
@@ -14,24 +14,40 @@ use crate::{AppError, CommandHandler, CommandMeta, Handled, UniqueClaims};
 /// The claim scope of normalised, keyed-hashed emails.
 pub const EMAIL_SCOPE: &str = "email";
 
-impl UniqueClaims for MemberEvent {
-    fn claims(&self, vault: &Vault) -> Vec<ClaimOp> {
-        match self {
-            MemberEvent::Registered(registered) => registered
-                .personal
-                .iter()
-                .map(|personal| ClaimOp::Claim {
-                    scope: EMAIL_SCOPE.into(),
-                    key: vault.email_index(&personal.email),
-                    owner: registered.member_id.to_string(),
-                })
-                .collect(),
-            _ => Vec::new(),
-        }
+/// Registration claims the keyed hash of the normalised email; erasure releases it, so the
+/// address can register again while nothing in the log links it to the erased member.
+impl UniqueClaims for Member {
+    fn claims(before: &MemberState, events: &[MemberEvent], vault: &Vault) -> Vec<ClaimOp> {
+        let email = |email: &str, owner: Uuid, claim: bool| {
+            let (scope, key, owner) = (
+                EMAIL_SCOPE.into(),
+                vault.email_index(email),
+                owner.to_string(),
+            );
+            if claim {
+                ClaimOp::Claim { scope, key, owner }
+            } else {
+                ClaimOp::Release { scope, key, owner }
+            }
+        };
+        events
+            .iter()
+            .filter_map(|event| match event {
+                MemberEvent::Registered(r) => r
+                    .personal
+                    .as_ref()
+                    .map(|p| email(&p.email, r.member_id, true)),
+                MemberEvent::ErasureRequested(e) => before
+                    .personal
+                    .as_ref()
+                    .map(|p| email(&p.email, e.member_id, false)),
+                _ => None,
+            })
+            .collect()
     }
 }
 
-impl UniqueClaims for OrgEvent {}
+impl UniqueClaims for Organization {}
 
 impl CommandHandler {
     /// Fails with `NotFound` unless the member is registered and not erased.

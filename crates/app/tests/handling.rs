@@ -245,3 +245,34 @@ async fn a_member_actor_is_held_to_their_own_rights() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn an_erased_members_email_can_register_again() {
+    let f = fixture().await;
+    let meta = CommandMeta::new(ActorRef::System);
+    let first = f.commands.new_id();
+    f.commands
+        .execute::<Member>(first, &register_command(first, "ada@example.com"), &meta)
+        .await
+        .unwrap();
+    let second = f.commands.new_id();
+    let taken = f
+        .commands
+        .execute::<Member>(second, &register_command(second, "ada@example.com"), &meta)
+        .await;
+    assert!(matches!(taken, Err(AppError::Taken { .. })), "{taken:?}");
+
+    f.commands
+        .execute::<Member>(
+            first,
+            &MemberCommand::RequestErasure(Default::default()),
+            &meta,
+        )
+        .await
+        .unwrap();
+    f.commands.vault().shred(first).await.unwrap();
+    f.commands
+        .execute::<Member>(second, &register_command(second, "ada@example.com"), &meta)
+        .await
+        .unwrap();
+}
