@@ -46,7 +46,8 @@ struct Inner {
     body_limit: usize,
     probe: Option<probe::Probe>,
     key_cache: Option<Arc<auth::KeyCache>>,
-    org_cache: routes::check::OrgCache,
+    org_cache: routes::check::HeadCache<roster_domain::Organization>,
+    member_cache: routes::check::HeadCache<roster_domain::Member>,
 }
 
 impl ApiState {
@@ -67,7 +68,8 @@ impl ApiState {
                 body_limit: DEFAULT_BODY_LIMIT,
                 probe: None,
                 key_cache: None,
-                org_cache: routes::check::OrgCache::default(),
+                org_cache: Default::default(),
+                member_cache: Default::default(),
             }),
         }
     }
@@ -92,6 +94,7 @@ impl ApiState {
             probe: self.inner.probe.clone(),
             key_cache: self.inner.key_cache.clone(),
             org_cache: self.inner.org_cache.clone(),
+            member_cache: self.inner.member_cache.clone(),
         };
         change(&mut inner);
         Self {
@@ -109,8 +112,12 @@ impl ApiState {
         self.inner.key_cache.as_deref()
     }
 
-    pub(crate) fn org_cache(&self) -> &routes::check::OrgCache {
+    pub(crate) fn org_cache(&self) -> &routes::check::HeadCache<roster_domain::Organization> {
         &self.inner.org_cache
+    }
+
+    pub(crate) fn member_cache(&self) -> &routes::check::HeadCache<roster_domain::Member> {
+        &self.inner.member_cache
     }
 
     pub fn read_models(&self) -> &ReadModels {

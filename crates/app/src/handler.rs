@@ -120,6 +120,17 @@ impl CommandHandler {
 
     /// Reads and folds the aggregate's whole stream.
     pub async fn load<A: Aggregate>(&self, id: Uuid) -> Result<Loaded<A::State>, AppError> {
+        self.load_until::<A>(id, None).await
+    }
+
+    /// Reads and folds the aggregate's stream, stopping before the first event recorded after
+    /// `until` when it is given: the aggregate as it was at that instant ("who could do X on
+    /// date D" is answered from the log).
+    pub async fn load_until<A: Aggregate>(
+        &self,
+        id: Uuid,
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Loaded<A::State>, AppError> {
         let stream = stream_name::<A>(id);
         let mut loaded = Loaded {
             state: A::State::default(),
@@ -130,6 +141,9 @@ impl CommandHandler {
             let from = loaded.version.map_or(0, |v| v + 1);
             let page = self.store.read_stream(&stream, from, PAGE).await?;
             for recorded in &page {
+                if until.is_some_and(|until| recorded.metadata.recorded_at > until) {
+                    return Ok(loaded);
+                }
                 let event: A::Event = codec::decode(&self.vault, recorded).await?;
                 loaded.state = A::evolve(loaded.state, &event);
                 loaded.version = Some(recorded.version);
@@ -152,6 +166,7 @@ impl CommandHandler {
         A: UniqueClaims,
     {
         let stream = stream_name::<A>(id);
+        self.ensure_actor_may_act(meta).await?;
         for _ in 0..self.max_attempts {
             let loaded = self.load::<A>(id).await?;
             let now = self.clock.now();

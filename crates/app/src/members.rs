@@ -2,11 +2,12 @@
 //! one member per email (a claim written with the registration), and org commands that name
 //! members must name registered ones.
 
+use roster_domain::DomainError;
 use roster_domain::member::MemberStatus;
 use roster_domain::org::{AddOrgMember, CreateOrg};
 use roster_domain::{Member, MemberEvent, MemberState, OrgCommand, OrgEvent, Organization};
-use roster_store::ClaimOp;
 use roster_store::pii::Vault;
+use roster_store::{ActorRef, ClaimOp};
 use uuid::Uuid;
 
 use crate::{AppError, CommandHandler, CommandMeta, Handled, UniqueClaims};
@@ -50,6 +51,22 @@ impl UniqueClaims for Member {
 impl UniqueClaims for Organization {}
 
 impl CommandHandler {
+    /// A member acting through an upstream app (`X-Roster-Actor`) must be registered and
+    /// neither suspended nor erased: their grants stay recorded, but they may use none.
+    pub async fn ensure_actor_may_act(&self, meta: &CommandMeta) -> Result<(), AppError> {
+        let ActorRef::Member(actor) = meta.actor else {
+            return Ok(());
+        };
+        let status = self.load::<Member>(actor).await?.state.status;
+        match status {
+            MemberStatus::Active | MemberStatus::PendingConfirmation => Ok(()),
+            other => Err(DomainError::NotAllowed {
+                reason: format!("the acting member is {}", other.as_str()),
+            }
+            .into()),
+        }
+    }
+
     /// Fails with `NotFound` unless the member is registered and not erased.
     pub async fn require_member(&self, member_id: Uuid) -> Result<(), AppError> {
         let member = self.load::<Member>(member_id).await?;

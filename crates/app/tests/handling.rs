@@ -276,3 +276,74 @@ async fn an_erased_members_email_can_register_again() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_suspended_or_erased_member_may_not_act() {
+    let f = fixture().await;
+    let system = CommandMeta::new(ActorRef::System);
+    let (owner, newcomer) = (f.commands.new_id(), f.commands.new_id());
+    for (id, email) in [(owner, "owner@example.com"), (newcomer, "new@example.com")] {
+        f.commands
+            .execute::<Member>(id, &register_command(id, email), &system)
+            .await
+            .unwrap();
+    }
+    let org_id = f.commands.new_id();
+    let create = CreateOrg {
+        org_id,
+        name: "Acme".into(),
+        owner_id: owner,
+        seat_limit: 5,
+    };
+    f.commands.create_org(create, &system).await.unwrap();
+    let suspend = MemberCommand::Suspend(SuspendMember {
+        reason: "chargeback".into(),
+    });
+    f.commands
+        .execute::<Member>(owner, &suspend, &system)
+        .await
+        .unwrap();
+
+    let as_owner = CommandMeta::new(ActorRef::Member(owner));
+    let add = AddOrgMember {
+        member_id: newcomer,
+        role: "member".into(),
+    };
+    let err = f
+        .commands
+        .add_org_member(org_id, add.clone(), &as_owner)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AppError::Domain(e) if e.code() == "forbidden"),
+        "{err:?}"
+    );
+
+    f.commands
+        .execute::<Member>(
+            owner,
+            &MemberCommand::Reactivate(Default::default()),
+            &system,
+        )
+        .await
+        .unwrap();
+    f.commands
+        .add_org_member(org_id, add, &as_owner)
+        .await
+        .unwrap();
+
+    let ghost = CommandMeta::new(ActorRef::Member(f.commands.new_id()));
+    let edit = MemberCommand::EditProfile(EditMemberProfile {
+        name: Some("X".into()),
+        ..Default::default()
+    });
+    let err = f
+        .commands
+        .execute::<Member>(newcomer, &edit, &ghost)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AppError::Domain(e) if e.code() == "forbidden"),
+        "{err:?}"
+    );
+}

@@ -8,9 +8,7 @@ use std::sync::{Arc, Mutex};
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use roster_app::codec;
-use roster_app::handler::stream_name;
-use roster_domain::{Aggregate, OrgEvent, OrgState, Organization, check as domain_check};
+use roster_domain::{Aggregate, Member, MemberStatus, Organization, check as domain_check};
 use roster_store::Position;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -32,6 +30,9 @@ pub struct CheckQuery {
     pub scope: Option<String>,
     /// Ask about this past instant (RFC 3339) instead of now.
     pub at: Option<DateTime<Utc>>,
+    /// Accepted like on every query; a check always reads the log itself, so it is always at
+    /// least this current.
+    pub min_position: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -66,20 +67,45 @@ pub async fn check(
 ) -> Result<Json<CheckResponse>, ApiError> {
     roster_domain::permissions::validate_permission_shape(&query.permission)
         .map_err(|e| ApiError::from(roster_app::AppError::from(e)))?;
-    let (org, at) = match query.at {
+    let commands = state.commands();
+    let (org, member, at) = match query.at {
         None => (
             state.org_cache().current(&state, query.org).await?,
-            state.commands().clock().now(),
+            state.member_cache().current(&state, query.member).await?,
+            commands.clock().now(),
         ),
-        Some(at) => (Arc::new(org_at(&state, query.org, at).await?), at),
+        Some(at) => (
+            Arc::new(
+                commands
+                    .load_until::<Organization>(query.org, Some(at))
+                    .await?
+                    .state,
+            ),
+            Arc::new(
+                commands
+                    .load_until::<Member>(query.member, Some(at))
+                    .await?
+                    .state,
+            ),
+            at,
+        ),
     };
     if !org.is_created() {
         return Err(ApiError::not_found(format!("organization {}", query.org)));
     }
-    // Members of the organization were registered when they joined; anyone else is looked up
-    // so that an unknown member is 404 rather than "not allowed".
-    if !org.is_member(query.member) {
-        state.commands().require_member(query.member).await?;
+    match member.status {
+        MemberStatus::Unregistered | MemberStatus::Erased => {
+            return Err(ApiError::not_found(format!("member {}", query.member)));
+        }
+        // A suspended member keeps their grants (reactivation restores them) but may use none.
+        MemberStatus::Suspended => {
+            return Ok(Json(CheckResponse {
+                allowed: false,
+                via: Vec::new(),
+                at,
+            }));
+        }
+        MemberStatus::PendingConfirmation | MemberStatus::Active => {}
     }
     let result = domain_check(
         &org,
@@ -105,57 +131,50 @@ pub async fn check(
     }))
 }
 
-/// Organizations folded for checks, each kept with the log head it was loaded at and used only
-/// while the head has not moved: any commit (of this process, or announced by the store's
-/// change notifications) makes the next check load again. A steady stream of checks then
-/// costs no database read.
-#[derive(Clone, Default)]
-pub struct OrgCache(Arc<Mutex<HashMap<Uuid, CachedOrg>>>);
+/// Aggregates (organizations, members) folded for checks, each kept with the log head it was
+/// loaded at and used only while the head has not moved: any commit (of this process, or
+/// announced by the store's change notifications) makes the next check load again. A steady
+/// stream of checks then costs no database read.
+pub struct HeadCache<A: Aggregate>(Arc<Mutex<HashMap<Uuid, Cached<A::State>>>>);
 
-/// The head the organization was loaded at, and its state.
-type CachedOrg = (Position, Arc<OrgState>);
+/// The head the aggregate was loaded at, and its state.
+type Cached<S> = (Position, Arc<S>);
 
-const ORG_CACHE_CAPACITY: usize = 10_000;
+const CACHE_CAPACITY: usize = 10_000;
 
-impl OrgCache {
-    pub async fn current(&self, state: &ApiState, org_id: Uuid) -> Result<Arc<OrgState>, ApiError> {
-        // The head is read before loading, so the state holds at least everything up to it.
-        let head = *state.runtime().store.changes().borrow();
-        if let Some(org) = self.get(org_id, head) {
-            return Ok(org);
-        }
-        let loaded = state.commands().load::<Organization>(org_id).await?;
-        let org = Arc::new(loaded.state);
-        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= ORG_CACHE_CAPACITY {
-            entries.clear();
-        }
-        entries.insert(org_id, (head, org.clone()));
-        Ok(org)
-    }
-
-    fn get(&self, org_id: Uuid, head: Position) -> Option<Arc<OrgState>> {
-        let entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(&org_id)
-            .filter(|(at, _)| *at == head)
-            .map(|(_, org)| org.clone())
+impl<A: Aggregate> Clone for HeadCache<A> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
     }
 }
 
-/// The organization as it was at `at`: its events recorded up to then, folded.
-async fn org_at(state: &ApiState, org_id: Uuid, at: DateTime<Utc>) -> Result<OrgState, ApiError> {
-    let stream = stream_name::<Organization>(org_id);
-    let recorded = state
-        .runtime()
-        .store
-        .read_stream(&stream, 0, usize::MAX)
-        .await?;
-    let vault = state.commands().vault();
-    let mut org = OrgState::default();
-    for event in recorded.iter().take_while(|e| e.metadata.recorded_at <= at) {
-        let event: OrgEvent = codec::decode(vault, event).await?;
-        org = Organization::evolve(org, &event);
+impl<A: Aggregate> Default for HeadCache<A> {
+    fn default() -> Self {
+        Self(Arc::default())
     }
-    Ok(org)
+}
+
+impl<A: Aggregate> HeadCache<A> {
+    pub async fn current(&self, state: &ApiState, id: Uuid) -> Result<Arc<A::State>, ApiError> {
+        // The head is read before loading, so the state holds at least everything up to it.
+        let head = *state.runtime().store.changes().borrow();
+        if let Some(found) = self.get(id, head) {
+            return Ok(found);
+        }
+        let loaded = Arc::new(state.commands().load::<A>(id).await?.state);
+        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CACHE_CAPACITY {
+            entries.clear();
+        }
+        entries.insert(id, (head, loaded.clone()));
+        Ok(loaded)
+    }
+
+    fn get(&self, id: Uuid, head: Position) -> Option<Arc<A::State>> {
+        let entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(&id)
+            .filter(|(at, _)| *at == head)
+            .map(|(_, found)| found.clone())
+    }
 }

@@ -14,6 +14,7 @@ on_both_backends!(
     a_check_names_the_role_and_group_that_allow_it,
     a_check_at_a_past_instant_answers_from_the_log,
     the_audit_log_shows_who_did_what,
+    a_suspended_owner_is_denied_every_check_and_every_command,
 );
 
 async fn members_fill_the_seats_then_the_next_is_refused(backend: Backend) {
@@ -293,4 +294,39 @@ async fn the_correlation_id_of_a_request_is_kept_in_the_events() {
         audit.expect(200)["items"][0]["correlation_id"],
         correlation.to_string()
     );
+}
+
+async fn a_suspended_owner_is_denied_every_check_and_every_command(backend: Backend) {
+    let api = spawn_api(backend).await;
+    let owner = api.active_member("owner@example.com").await;
+    let newcomer = api.active_member("new@example.com").await;
+    let org = api.org(owner, 3).await;
+    let check = format!("/v1/check?member={owner}&org={org}&permission=members.roles.assign");
+    assert_eq!(api.get(&check).send().await.expect(200)["allowed"], true);
+
+    let suspend = json!({ "reason": "chargeback fraud" });
+    api.post(&format!("/v1/members/{owner}/suspend"), suspend)
+        .send()
+        .await
+        .expect(200);
+    let denied = api.get(&check).send().await;
+    assert_eq!(denied.expect(200)["allowed"], false);
+    assert_eq!(denied.body["via"], json!([]));
+    let add = json!({ "member_id": newcomer, "role": "member" });
+    api.post(&format!("/v1/orgs/{org}/members"), add.clone())
+        .actor(owner)
+        .send()
+        .await
+        .expect_problem(403, "forbidden");
+
+    api.call(Method::POST, &format!("/v1/members/{owner}/reactivate"))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(api.get(&check).send().await.expect(200)["allowed"], true);
+    api.post(&format!("/v1/orgs/{org}/members"), add)
+        .actor(owner)
+        .send()
+        .await
+        .expect(201);
 }
