@@ -168,4 +168,10 @@ impl Verification {
             .consume_token(&hash_secret(token), self.clock.now())
             .await
     }
+
+    /// Gives a redeemed token back: the confirmation it was redeemed for did not happen, and
+    /// the member must not be left with a link that no longer works.
+    pub async fn restore(&self, token: &str) -> Result<(), StoreError> {
+        self.side.restore_token(&hash_secret(token.trim())).await
+    }
 }

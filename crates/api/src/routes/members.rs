@@ -87,7 +87,15 @@ pub async fn confirm(
         ));
     };
     let command = MemberCommand::ConfirmEmail(ConfirmMemberEmail {});
-    member_command(&state, member_id, command, &ctx, StatusCode::OK).await
+    let confirmed = member_command(&state, member_id, command, &ctx, StatusCode::OK).await;
+    if confirmed.is_err() {
+        // The token was used up first so that two concurrent confirms cannot both pass; the
+        // confirmation then failed, so the member keeps a working link.
+        if let Err(e) = state.verification().restore(&body.token).await {
+            tracing::error!(error = %e, "a failed confirmation could not give its token back");
+        }
+    }
+    confirmed
 }
 
 #[utoipa::path(get, path = "/v1/members/{member}", tag = "members",

@@ -11,6 +11,7 @@ use crate::support::{Backend, spawn_api};
 on_both_backends!(
     a_registered_member_confirms_with_the_token_from_the_outbox,
     a_token_works_once_and_not_after_it_expires,
+    a_confirmation_that_fails_leaves_the_token_usable,
     resending_the_verification_mail_invalidates_the_older_link,
     a_member_is_edited_suspended_and_reactivated,
     erasure_shreds_the_personal_data,
@@ -230,4 +231,21 @@ async fn a_member_acting_for_themselves_may_edit_only_their_own_record() {
         .send()
         .await
         .expect_problem(403, "forbidden");
+}
+
+async fn a_confirmation_that_fails_leaves_the_token_usable(backend: Backend) {
+    let api = spawn_api(backend).await;
+    let member = api.register("retry@example.com").await;
+    let token = api.token_for("retry@example.com");
+    // Confirming is for trusted callers: with a member as actor the command is refused.
+    api.post("/v1/members/confirm", json!({ "token": token }))
+        .actor(member)
+        .send()
+        .await
+        .expect_problem(403, "forbidden");
+    let confirmed = api
+        .post("/v1/members/confirm", json!({ "token": token }))
+        .send()
+        .await;
+    assert_eq!(confirmed.expect(200)["status"], "active");
 }

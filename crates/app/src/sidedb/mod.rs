@@ -189,6 +189,14 @@ impl SideDb {
             Self::Postgres(db) => db.consume_token(hash, now).await,
         }
     }
+
+    /// Makes a consumed token usable again: the confirmation it was consumed for failed.
+    pub async fn restore_token(&self, hash: &str) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(db) => db.restore_token(hash).await,
+            Self::Postgres(db) => db.restore_token(hash).await,
+        }
+    }
 }
 
 fn millis(at: DateTime<Utc>) -> i64 {

@@ -224,6 +224,14 @@ impl PgSide {
         .await?;
         Ok(member)
     }
+
+    pub(super) async fn restore_token(&self, hash: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE api_verification_tokens SET used_at = NULL WHERE token_hash = $1")
+            .bind(hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
 
 fn row_to_key(r: &sqlx::postgres::PgRow) -> Result<ApiKeyRecord, StoreError> {

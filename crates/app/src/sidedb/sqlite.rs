@@ -238,6 +238,18 @@ impl SqliteSide {
         })
         .await
     }
+
+    pub(super) async fn restore_token(&self, hash: &str) -> Result<(), StoreError> {
+        let hash = hash.to_owned();
+        self.run(move |conn| {
+            conn.execute(
+                "UPDATE api_verification_tokens SET used_at = NULL WHERE token_hash = ?1",
+                params![hash],
+            )?;
+            Ok(())
+        })
+        .await
+    }
 }
 
 pub(super) fn reservation(
