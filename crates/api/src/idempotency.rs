@@ -100,7 +100,12 @@ async fn run(
     let body = to_bytes(body, usize::MAX)
         .await
         .map_err(|e| ApiError::internal(&e).into_response())?;
-    let recorded = if parts.status.is_server_error() {
+    let transient = parts.status.is_server_error()
+        || parts
+            .extensions
+            .get::<ProblemType>()
+            .is_some_and(|kind| kind.is_transient());
+    let recorded = if transient {
         state.side().release_idempotency_key(owner, key).await
     } else {
         let stored = StoredResponse {

@@ -229,6 +229,16 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        // Middleware (idempotency) reads the kind instead of parsing the body back.
+        response.extensions_mut().insert(self.kind);
         response
+    }
+}
+
+impl ProblemType {
+    /// Whether the same request may succeed when sent again unchanged: then an
+    /// `Idempotency-Key` must not pin this answer.
+    pub fn is_transient(self) -> bool {
+        self.status().is_server_error() || self == ProblemType::VersionConflict
     }
 }

@@ -52,3 +52,17 @@ fn every_slug_is_the_string_serde_writes() {
     }
     assert_eq!(ProblemType::all().count(), 25);
 }
+
+#[test]
+fn only_answers_that_a_retry_could_change_are_transient() {
+    let transient: Vec<_> = ProblemType::all().filter(|k| k.is_transient()).collect();
+    assert_eq!(
+        transient,
+        [
+            ProblemType::VersionConflict,
+            ProblemType::NotReady,
+            ProblemType::ProjectionBehind,
+            ProblemType::Internal
+        ]
+    );
+}
