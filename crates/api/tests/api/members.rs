@@ -139,6 +139,16 @@ async fn a_member_is_edited_suspended_and_reactivated(backend: Backend) {
         .send()
         .await
         .expect_problem(409, "invalid-state");
+
+    // The suspension reason is free text: the audit log records the suspension, not the text.
+    let head = api.head().await;
+    let audit = api
+        .get(&format!("/v1/audit?member={member}&min_position={head}"))
+        .send()
+        .await;
+    let summaries = audit.expect(200)["items"].to_string();
+    assert!(summaries.contains("suspended"), "{summaries}");
+    assert!(!summaries.contains("chargeback"), "{summaries}");
 }
 
 async fn erasure_shreds_the_personal_data(backend: Backend) {

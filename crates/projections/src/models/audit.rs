@@ -110,7 +110,9 @@ fn member_summary(event: &MemberEvent) -> String {
             }
             format!("profile edited ({})", parts.join(", "))
         }
-        MemberEvent::Suspended(e) => format!("suspended: {}", e.reason),
+        // The reason is free text an operator typed: it stays out of the audit log, which must
+        // never hold personal data (the member view shows it while the member exists).
+        MemberEvent::Suspended(_) => "suspended".to_string(),
         MemberEvent::Reactivated(_) => "reactivated".into(),
         MemberEvent::ErasureRequested(_) => "erased".into(),
     }
