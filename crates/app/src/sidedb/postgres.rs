@@ -142,8 +142,13 @@ impl PgSide {
         )
         .bind(owner)
         .bind(key)
-        .fetch_one(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
+        // The request holding the key released it between the insert and this read: it is
+        // free again, and the caller is told to retry rather than failing.
+        let Some(row) = row else {
+            return Ok(Reservation::InProgress);
+        };
         let status: Option<i32> = row.try_get("status")?;
         Ok(reservation(
             row.try_get("request_hash")?,

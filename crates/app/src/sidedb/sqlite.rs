@@ -152,11 +152,17 @@ impl SqliteSide {
             if taken_over == 1 {
                 return Ok(Reservation::Reserved);
             }
-            let (request_hash, status, body): (String, Option<i64>, Option<Vec<u8>>) = conn.query_row(
-                "SELECT request_hash, status, body FROM api_idempotency WHERE owner = ?1 AND key = ?2",
-                params![owner, key],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
+            let row: Option<(String, Option<i64>, Option<Vec<u8>>)> = conn
+                .query_row(
+                    "SELECT request_hash, status, body FROM api_idempotency WHERE owner = ?1 AND key = ?2",
+                    params![owner, key],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            // Released between the insert and this read (see the PostgreSQL side).
+            let Some((request_hash, status, body)) = row else {
+                return Ok(Reservation::InProgress);
+            };
             Ok(reservation(request_hash, status, body))
         })
         .await
