@@ -164,6 +164,9 @@ async fn fill(
                 if caught_up(runtime, shadows).await? {
                     return Ok(done);
                 }
+                // Nothing to read yet the head is ahead (events committing right now): pause
+                // briefly rather than spin on the database.
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             }
         }
     }
