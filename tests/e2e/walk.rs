@@ -163,6 +163,10 @@ async fn walk(backend: Backend) {
         "{metrics}"
     );
     assert!(
+        metrics.contains("roster_append_duration_seconds"),
+        "{metrics}"
+    );
+    assert!(
         metrics.contains("roster_projection_lag_events"),
         "{metrics}"
     );

@@ -187,7 +187,13 @@ impl CommandHandler {
                 .request(&stream, loaded.version, &events, meta, now)
                 .await?
                 .with_claims(claims);
-            match self.store.append(request).await {
+            let started = std::time::Instant::now();
+            let appended = self.store.append(request).await;
+            // Append latency alone (queueing for the writer, the transaction, the fsync), beside
+            // the API's whole-command latency.
+            metrics::histogram!("roster_append_duration_seconds")
+                .record(started.elapsed().as_secs_f64());
+            match appended {
                 Ok(outcome) => {
                     return Ok(Handled {
                         stream,
