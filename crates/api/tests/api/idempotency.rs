@@ -13,6 +13,7 @@ on_both_backends!(
     the_same_key_with_another_body_is_refused,
     a_key_whose_first_request_is_still_running_is_a_conflict_until_abandoned,
     a_rejection_is_replayed_too,
+    concurrent_requests_with_one_key_execute_once,
 );
 
 async fn a_retried_command_replays_the_first_answer_without_new_events(backend: Backend) {
@@ -126,4 +127,39 @@ async fn a_rejection_is_replayed_too(backend: Backend) {
     again.expect_problem(422, "invalid-input");
     assert_eq!(again.body, first.body);
     assert_eq!(again.headers["idempotent-replayed"], "true");
+}
+
+/// Creating an organization has no natural duplicate check (each request would make a new
+/// org id), so only the key stands between ten racing retries and ten organizations.
+async fn concurrent_requests_with_one_key_execute_once(backend: Backend) {
+    let api = spawn_api(backend).await;
+    let owner = api.active_member("racer@example.com").await;
+    let body = json!({ "name": "Acme", "owner_id": owner, "seat_limit": 3 });
+    let answers = futures::future::join_all((0..10).map(|_| {
+        api.post("/v1/orgs", body.clone())
+            .idempotency_key("create-org-once")
+            .send()
+    }))
+    .await;
+    let mut created = std::collections::BTreeSet::new();
+    for answer in &answers {
+        match answer.status.as_u16() {
+            201 => {
+                created.insert(answer.body["org_id"].to_string());
+            }
+            409 => assert_eq!(answer.problem_type(), "idempotency-key-in-progress"),
+            other => panic!("unexpected {other}: {}", answer.body),
+        }
+    }
+    assert_eq!(
+        created.len(),
+        1,
+        "every success names the same organization"
+    );
+    let log = api.store.read_all(0, 1000).await.unwrap();
+    let orgs = log
+        .iter()
+        .filter(|e| e.event_type == "OrgCreated.v1")
+        .count();
+    assert_eq!(orgs, 1);
 }
