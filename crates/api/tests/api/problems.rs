@@ -268,3 +268,35 @@ async fn a_read_model_that_does_not_reach_min_position_in_time_is_reported() {
         .await
         .expect_problem(503, "projection-behind");
 }
+
+#[tokio::test]
+async fn a_failed_projection_makes_the_service_not_ready() {
+    use roster_api::probe::{ComponentStatus, Probe, ProbeFuture};
+    let probe: Probe = std::sync::Arc::new(|| -> ProbeFuture {
+        Box::pin(async {
+            Ok(vec![ComponentStatus {
+                name: "accounts_v1".into(),
+                healthy: false,
+                lag_events: 3,
+                lag_seconds: 1.5,
+                detail: Some("stopped at position 7".into()),
+            }])
+        })
+    });
+    let api = crate::support::spawn_api_with_probe(Backend::Sqlite, probe).await;
+    let ready = api.get("/health/ready").without_key().send().await;
+    ready.expect_problem(503, "not-ready");
+    assert!(
+        ready.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("accounts_v1"),
+        "{}",
+        ready.body
+    );
+    api.get("/health/live")
+        .without_key()
+        .send()
+        .await
+        .expect(200);
+}

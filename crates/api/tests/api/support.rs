@@ -100,6 +100,19 @@ pub async fn spawn_api(backend: Backend) -> TestApi {
 }
 
 pub async fn spawn_api_with_limit(backend: Backend, body_limit: usize) -> TestApi {
+    spawn_api_with(backend, body_limit, None).await
+}
+
+/// An API whose readiness also asks `probe` (as `roster serve` asks the projections).
+pub async fn spawn_api_with_probe(backend: Backend, probe: roster_api::probe::Probe) -> TestApi {
+    spawn_api_with(backend, roster_api::DEFAULT_BODY_LIMIT, Some(probe)).await
+}
+
+async fn spawn_api_with(
+    backend: Backend,
+    body_limit: usize,
+    probe: Option<roster_api::probe::Probe>,
+) -> TestApi {
     let dir = tempfile::tempdir().unwrap();
     let mut postgres_options = None;
     let (store, side): (DynStore, SideDb) = match backend {
@@ -141,8 +154,11 @@ pub async fn spawn_api_with_limit(backend: Backend, body_limit: usize) -> TestAp
         .await
         .unwrap();
     let read_models = ReadModels::new(&runtime, db);
-    let state =
+    let mut state =
         ApiState::new(runtime, side.clone(), verification, read_models).with_body_limit(body_limit);
+    if let Some(probe) = probe {
+        state = state.with_probe(probe);
+    }
     let router = roster_api::router(state);
     let key = new_key(&side, &Scope::ALL).await;
     let queries_key = new_key(&side, &[Scope::Queries]).await;
