@@ -106,7 +106,7 @@ async fn run(
             .get::<ProblemType>()
             .is_some_and(|kind| kind.is_transient());
     let recorded = if transient {
-        state.side().release_idempotency_key(owner, key).await
+        state.side().release_idempotency_key(owner, key, now).await
     } else {
         let stored = StoredResponse {
             status: parts.status.as_u16(),
@@ -114,7 +114,7 @@ async fn run(
         };
         state
             .side()
-            .complete_idempotency_key(owner, key, &stored)
+            .complete_idempotency_key(owner, key, now, &stored)
             .await
     };
     if let Err(e) = recorded {

@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use roster_app::apikeys::Scope;
+use roster_app::sidedb::StoredResponse;
 use serde_json::json;
 
 use crate::on_both_backends;
@@ -108,6 +109,28 @@ async fn a_key_whose_first_request_is_still_running_is_a_conflict_until_abandone
     .send()
     .await
     .expect(201);
+    // The abandoned request answers late: its answer must not replace the newer one's.
+    let late = StoredResponse {
+        status: 500,
+        body: b"late".to_vec(),
+    };
+    api.side
+        .complete_idempotency_key(&owner, "abandoned", long_ago, &late)
+        .await
+        .unwrap();
+    api.side
+        .release_idempotency_key(&owner, "abandoned", long_ago)
+        .await
+        .unwrap();
+    let replayed = api
+        .post(
+            "/v1/members",
+            json!({ "email": "x@example.com", "name": "X" }),
+        )
+        .idempotency_key("abandoned")
+        .send()
+        .await;
+    assert_eq!(replayed.expect(201)["status"], "pending_confirmation");
 }
 
 async fn a_rejection_is_replayed_too(backend: Backend) {

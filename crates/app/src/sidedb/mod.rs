@@ -141,24 +141,33 @@ impl SideDb {
         }
     }
 
-    /// Records the answer to replay for `(owner, key)`.
+    /// Records the answer to replay for `(owner, key)`, if the reservation made at `since` is
+    /// still this request's: one taken over as abandoned belongs to the newer request, whose
+    /// answer must not be overwritten by a late first one.
     pub async fn complete_idempotency_key(
         &self,
         owner: &str,
         key: &str,
+        since: DateTime<Utc>,
         response: &StoredResponse,
     ) -> Result<(), StoreError> {
         match self {
-            Self::Sqlite(db) => db.complete(owner, key, response).await,
-            Self::Postgres(db) => db.complete(owner, key, response).await,
+            Self::Sqlite(db) => db.complete(owner, key, millis(since), response).await,
+            Self::Postgres(db) => db.complete(owner, key, millis(since), response).await,
         }
     }
 
-    /// Forgets a reservation whose request failed for a technical reason, so a retry can run.
-    pub async fn release_idempotency_key(&self, owner: &str, key: &str) -> Result<(), StoreError> {
+    /// Forgets the reservation made at `since` (a request that failed for a technical reason),
+    /// so a retry can run.
+    pub async fn release_idempotency_key(
+        &self,
+        owner: &str,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         match self {
-            Self::Sqlite(db) => db.release(owner, key).await,
-            Self::Postgres(db) => db.release(owner, key).await,
+            Self::Sqlite(db) => db.release(owner, key, millis(since)).await,
+            Self::Postgres(db) => db.release(owner, key, millis(since)).await,
         }
     }
 

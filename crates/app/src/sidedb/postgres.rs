@@ -161,26 +161,38 @@ impl PgSide {
         &self,
         owner: &str,
         key: &str,
+        since: i64,
         response: &StoredResponse,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE api_idempotency SET status = $3, body = $4 WHERE owner = $1 AND key = $2",
+            "UPDATE api_idempotency SET status = $3, body = $4
+             WHERE owner = $1 AND key = $2 AND created_at = $5 AND status IS NULL",
         )
         .bind(owner)
         .bind(key)
         .bind(i32::from(response.status))
         .bind(&response.body)
+        .bind(since)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    pub(super) async fn release(&self, owner: &str, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM api_idempotency WHERE owner = $1 AND key = $2 AND status IS NULL")
-            .bind(owner)
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
+    pub(super) async fn release(
+        &self,
+        owner: &str,
+        key: &str,
+        since: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM api_idempotency
+             WHERE owner = $1 AND key = $2 AND created_at = $3 AND status IS NULL",
+        )
+        .bind(owner)
+        .bind(key)
+        .bind(since)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

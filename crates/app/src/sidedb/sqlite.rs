@@ -172,25 +172,33 @@ impl SqliteSide {
         &self,
         owner: &str,
         key: &str,
+        since: i64,
         response: &StoredResponse,
     ) -> Result<(), StoreError> {
         let (owner, key, response) = (owner.to_owned(), key.to_owned(), response.clone());
         self.run(move |conn| {
             conn.execute(
-                "UPDATE api_idempotency SET status = ?3, body = ?4 WHERE owner = ?1 AND key = ?2",
-                params![owner, key, i64::from(response.status), response.body],
+                "UPDATE api_idempotency SET status = ?3, body = ?4
+                 WHERE owner = ?1 AND key = ?2 AND created_at = ?5 AND status IS NULL",
+                params![owner, key, i64::from(response.status), response.body, since],
             )?;
             Ok(())
         })
         .await
     }
 
-    pub(super) async fn release(&self, owner: &str, key: &str) -> Result<(), StoreError> {
+    pub(super) async fn release(
+        &self,
+        owner: &str,
+        key: &str,
+        since: i64,
+    ) -> Result<(), StoreError> {
         let (owner, key) = (owner.to_owned(), key.to_owned());
         self.run(move |conn| {
             conn.execute(
-                "DELETE FROM api_idempotency WHERE owner = ?1 AND key = ?2 AND status IS NULL",
-                params![owner, key],
+                "DELETE FROM api_idempotency
+                 WHERE owner = ?1 AND key = ?2 AND created_at = ?3 AND status IS NULL",
+                params![owner, key, since],
             )?;
             Ok(())
         })
