@@ -36,6 +36,33 @@ async fn fixture() -> Fixture {
     }
 }
 
+impl Fixture {
+    /// Registers a member with this email, as a trusted caller.
+    async fn member(&self, email: &str) -> Uuid {
+        let id = self.commands.new_id();
+        let system = CommandMeta::new(ActorRef::System);
+        self.commands
+            .execute::<Member>(id, &register_command(id, email), &system)
+            .await
+            .unwrap();
+        id
+    }
+
+    /// Creates an organization owned by `owner` with room for five.
+    async fn org(&self, owner: Uuid) -> Uuid {
+        let org_id = self.commands.new_id();
+        let create = CreateOrg {
+            org_id,
+            name: "Acme".into(),
+            owner_id: owner,
+            seat_limit: 5,
+        };
+        let system = CommandMeta::new(ActorRef::System);
+        self.commands.create_org(create, &system).await.unwrap();
+        org_id
+    }
+}
+
 fn register_command(member_id: Uuid, email: &str) -> MemberCommand {
     MemberCommand::Register(RegisterMember {
         member_id,
@@ -201,25 +228,10 @@ async fn org_commands_naming_unknown_members_are_not_found() {
 #[tokio::test]
 async fn a_member_actor_is_held_to_their_own_rights() {
     let f = fixture().await;
-    let system = CommandMeta::new(ActorRef::System);
-    let mut ids = Vec::new();
-    for email in ["owner@example.com", "admin@example.com", "new@example.com"] {
-        let id = f.commands.new_id();
-        f.commands
-            .execute::<Member>(id, &register_command(id, email), &system)
-            .await
-            .unwrap();
-        ids.push(id);
-    }
-    let (owner, admin, newcomer) = (ids[0], ids[1], ids[2]);
-    let org_id = f.commands.new_id();
-    let create = CreateOrg {
-        org_id,
-        name: "Acme".into(),
-        owner_id: owner,
-        seat_limit: 5,
-    };
-    f.commands.create_org(create, &system).await.unwrap();
+    let owner = f.member("owner@example.com").await;
+    let admin = f.member("admin@example.com").await;
+    let newcomer = f.member("new@example.com").await;
+    let org_id = f.org(owner).await;
     let as_owner = CommandMeta::new(ActorRef::Member(owner));
     let add_admin = AddOrgMember {
         member_id: admin,
@@ -281,21 +293,9 @@ async fn an_erased_members_email_can_register_again() {
 async fn a_suspended_or_erased_member_may_not_act() {
     let f = fixture().await;
     let system = CommandMeta::new(ActorRef::System);
-    let (owner, newcomer) = (f.commands.new_id(), f.commands.new_id());
-    for (id, email) in [(owner, "owner@example.com"), (newcomer, "new@example.com")] {
-        f.commands
-            .execute::<Member>(id, &register_command(id, email), &system)
-            .await
-            .unwrap();
-    }
-    let org_id = f.commands.new_id();
-    let create = CreateOrg {
-        org_id,
-        name: "Acme".into(),
-        owner_id: owner,
-        seat_limit: 5,
-    };
-    f.commands.create_org(create, &system).await.unwrap();
+    let owner = f.member("owner@example.com").await;
+    let newcomer = f.member("new@example.com").await;
+    let org_id = f.org(owner).await;
     let suspend = MemberCommand::Suspend(SuspendMember {
         reason: "chargeback".into(),
     });
