@@ -1,5 +1,9 @@
 //! Command handling end to end over the embedded store: metadata, sealing, shredding, no-ops.
 
+// The fixture helpers are plain functions, not #[test]s, so clippy's test exemption does not
+// reach them.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
