@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::harness::{Backend, spawn_app_with};
+use crate::harness::{Backend, TestApp, spawn_app_with};
 
 #[tokio::test]
 async fn a_config_file_sets_what_the_environment_does_not() {
@@ -17,20 +17,7 @@ async fn a_config_file_sets_what_the_environment_does_not() {
     })
     .await;
     // The flag (`--listen 127.0.0.1:0`) beat the file's `listen`, or the app would not answer.
-    app.post(
-        "/v1/members",
-        None,
-        json!({ "email": "cfg@example.com", "name": "C" }),
-    )
-    .await
-    .expect(201);
-    let mail = std::fs::read_dir(app.outbox())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let mail = std::fs::read_to_string(mail).unwrap();
+    let mail = register_and_read_mail(&app, "cfg@example.com").await;
     assert!(
         mail.contains("https://from-file.example/confirm?token="),
         "{mail}"
@@ -44,22 +31,23 @@ async fn a_config_file_sets_what_the_environment_does_not() {
             .env("ROSTER_PUBLIC_URL", "https://from-env.example");
     })
     .await;
-    app.post(
-        "/v1/members",
-        None,
-        json!({ "email": "env@example.com", "name": "E" }),
-    )
-    .await
-    .expect(201);
+    let mail = register_and_read_mail(&app, "env@example.com").await;
+    assert!(
+        mail.contains("https://from-env.example/confirm?token="),
+        "{mail}"
+    );
+}
+
+/// Registers a member on a fresh app and returns the one mail in its outbox.
+async fn register_and_read_mail(app: &TestApp, email: &str) -> String {
+    app.post("/v1/members", None, json!({ "email": email, "name": "C" }))
+        .await
+        .expect(201);
     let mail = std::fs::read_dir(app.outbox())
         .unwrap()
         .next()
         .unwrap()
         .unwrap()
         .path();
-    let mail = std::fs::read_to_string(mail).unwrap();
-    assert!(
-        mail.contains("https://from-env.example/confirm?token="),
-        "{mail}"
-    );
+    std::fs::read_to_string(mail).unwrap()
 }
