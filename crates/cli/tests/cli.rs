@@ -53,13 +53,8 @@ async fn register(data_dir: &Path, email: &str) -> Uuid {
 #[test]
 fn migrate_creates_the_database_and_the_master_key() {
     let dir = tempfile::tempdir().unwrap();
-    let output = roster(dir.path()).arg("migrate").output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("head position 0"));
+    let stdout = stdout_of(dir.path(), &["migrate"]);
+    assert!(stdout.contains("head position 0"));
     assert!(dir.path().join("roster.db").exists());
     assert!(dir.path().join("master.key").exists());
 }
@@ -69,41 +64,20 @@ async fn events_list_prints_the_log_sealed_unless_asked_to_decrypt() {
     let dir = tempfile::tempdir().unwrap();
     let member_id = register(dir.path(), "ada@example.com").await;
 
-    let output = roster(dir.path())
-        .args(["events", "list", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = stdout_of(dir.path(), &["events", "list", "--json"]);
     let line: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
     assert_eq!(line["type"], "MemberRegistered.v1");
     assert_eq!(line["stream"], format!("member-{member_id}"));
     assert_eq!(line["position"], 1);
     assert!(!stdout.contains("ada@example.com"));
 
-    let output = roster(dir.path())
-        .args(["events", "list", "--json", "--decrypt"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = stdout_of(dir.path(), &["events", "list", "--json", "--decrypt"]);
     assert!(stdout.contains("ada@example.com"), "{stdout}");
 
-    let output = roster(dir.path())
-        .args(["events", "list", "--stream", "member-none"])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    assert!(output.stdout.is_empty());
+    let stdout = stdout_of(dir.path(), &["events", "list", "--stream", "member-none"]);
+    assert!(stdout.is_empty());
 
-    let output = roster(dir.path())
-        .args(["events", "list"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = stdout_of(dir.path(), &["events", "list"]);
     assert!(
         stdout.contains("MemberRegistered.v1") && stdout.contains(&format!("member-{member_id}@0")),
         "{stdout}"
@@ -153,24 +127,10 @@ async fn replay_rebuilds_the_read_models_and_status_reports_them_caught_up() {
     for email in ["a@example.com", "b@example.com", "c@example.com"] {
         register(dir.path(), email).await;
     }
-    let output = roster(dir.path())
-        .args(["replay", "--dry-run"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("dry run: 3 events"));
-
-    let output = roster(dir.path()).arg("replay").output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("from 3 events"));
+    let stdout = stdout_of(dir.path(), &["replay", "--dry-run"]);
+    assert!(stdout.contains("dry run: 3 events"), "{stdout}");
+    let stdout = stdout_of(dir.path(), &["replay"]);
+    assert!(stdout.contains("from 3 events"), "{stdout}");
 
     let status = projections_status(dir.path());
     assert!(status.len() >= 4, "{status:?}");
@@ -185,25 +145,13 @@ async fn replay_rebuilds_the_read_models_and_status_reports_them_caught_up() {
 async fn a_held_projection_shows_as_held_until_released() {
     let dir = tempfile::tempdir().unwrap();
     register(dir.path(), "a@example.com").await;
-    let output = roster(dir.path())
-        .args(["projections", "hold", "accounts_v1"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    stdout_of(dir.path(), &["projections", "hold", "accounts_v1"]);
     let held = projections_status(dir.path());
     let accounts = held.iter().find(|p| p["name"] == "accounts_v1").unwrap();
     assert_eq!(accounts["state"], "held");
     assert_eq!(accounts["lag_events"], 1);
 
-    let output = roster(dir.path())
-        .args(["projections", "release", "accounts_v1"])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    stdout_of(dir.path(), &["projections", "release", "accounts_v1"]);
     let released = projections_status(dir.path());
     let accounts = released
         .iter()
@@ -219,14 +167,17 @@ async fn a_held_projection_shows_as_held_until_released() {
 }
 
 fn projections_status(data_dir: &Path) -> Vec<serde_json::Value> {
-    let output = roster(data_dir)
-        .args(["projections", "status", "--json"])
-        .output()
-        .unwrap();
+    let stdout = stdout_of(data_dir, &["projections", "status", "--json"]);
+    serde_json::from_str(&stdout).unwrap()
+}
+
+/// Runs `roster` with `args` on the data dir, asserts it succeeded, returns what it printed.
+fn stdout_of(data_dir: &Path, args: &[&str]) -> String {
+    let output = roster(data_dir).args(args).output().unwrap();
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).unwrap()
+    String::from_utf8(output.stdout).unwrap()
 }
