@@ -60,6 +60,7 @@ async fn main() {
                     fields: BTreeMap::new(),
                     company: None,
                     location: None,
+                    verification: None,
                 });
                 let meta = CommandMeta::new(ActorRef::App("bench".into()));
                 runtime

@@ -18,8 +18,8 @@ use crate::routes::{audit, check, members, ops, orgs};
     ),
     paths(
         ops::live, ops::ready, ops::metrics, ops::openapi,
-        members::register, members::confirm, members::get, members::list::list, members::edit,
-        members::suspend, members::reactivate, members::erase, members::resend_verification,
+        members::register, members::verification::confirm, members::get, members::list::list, members::edit,
+        members::suspend, members::reactivate, members::erase, members::verification::resend_verification,
         orgs::create, orgs::view::get, orgs::change_seat_limit, orgs::add_member, orgs::remove_member,
         orgs::assign_role, orgs::revoke_role, orgs::define_role, orgs::groups::create_group,
         orgs::groups::grant_group_role, orgs::groups::revoke_group_role, orgs::groups::join_group, orgs::groups::leave_group,

@@ -56,6 +56,9 @@ pub enum ProblemType {
     NotReady,
     /// A read model has not reached the `min_position` asked for within the wait; retry.
     ProjectionBehind,
+    /// Too many requests of this kind (verification mails for one member, failed
+    /// confirmations from one client); `Retry-After` says when to try again.
+    RateLimited,
     Internal,
 }
 
@@ -83,6 +86,7 @@ impl ProblemType {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             NotReady | ProjectionBehind => StatusCode::SERVICE_UNAVAILABLE,
+            RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -112,6 +116,8 @@ impl ProblemType {
             DomainError::NotAMember { .. } => NotAMember,
             DomainError::UnknownRole { .. } => UnknownRole,
             DomainError::UnknownPermission { .. } => UnknownPermission,
+            DomainError::InvalidToken { .. } => InvalidToken,
+            DomainError::RateLimited { .. } => RateLimited,
         }
     }
 }
@@ -128,6 +134,10 @@ pub struct Problem {
     /// The offending field, for `invalid-input`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For `rate-limited`: seconds until the request may succeed (also the `Retry-After`
+    /// header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
 }
 
 /// An error a handler returns; becomes a [`Problem`].
@@ -136,6 +146,7 @@ pub struct ApiError {
     pub kind: ProblemType,
     pub detail: String,
     pub field: Option<String>,
+    pub retry_after_seconds: Option<u64>,
 }
 
 impl ApiError {
@@ -144,14 +155,22 @@ impl ApiError {
             kind,
             detail: detail.into(),
             field: None,
+            retry_after_seconds: None,
         }
     }
 
     pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Self {
         Self {
-            kind: ProblemType::InvalidInput,
-            detail: detail.into(),
             field: Some(field.into()),
+            ..Self::new(ProblemType::InvalidInput, detail)
+        }
+    }
+
+    /// 429 `rate-limited`, to be retried after `seconds`.
+    pub fn rate_limited(seconds: u64, detail: impl Into<String>) -> Self {
+        Self {
+            retry_after_seconds: Some(seconds.max(1)),
+            ..Self::new(ProblemType::RateLimited, detail)
         }
     }
 
@@ -172,6 +191,7 @@ impl ApiError {
             status: self.kind.status().as_u16(),
             detail: self.detail.clone(),
             field: self.field.clone(),
+            retry_after_seconds: self.retry_after_seconds,
         }
     }
 }
@@ -182,6 +202,12 @@ impl From<AppError> for ApiError {
             AppError::Domain(DomainError::InvalidInput { field, reason }) => {
                 Self::invalid(field.clone(), format!("{field}: {reason}"))
             }
+            AppError::Domain(DomainError::RateLimited {
+                retry_after_seconds,
+            }) => Self::rate_limited(
+                retry_after_seconds,
+                format!("too many requests; retry in {retry_after_seconds} s"),
+            ),
             AppError::Domain(domain) => {
                 Self::new(ProblemType::of_domain(&domain), domain.to_string())
             }
@@ -229,6 +255,11 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         // Middleware (idempotency) reads the kind instead of parsing the body back.
         response.extensions_mut().insert(self.kind);
         response
@@ -239,6 +270,10 @@ impl ProblemType {
     /// Whether the same request may succeed when sent again unchanged: then an
     /// `Idempotency-Key` must not pin this answer.
     pub fn is_transient(self) -> bool {
-        self.status().is_server_error() || self == ProblemType::VersionConflict
+        self.status().is_server_error()
+            || matches!(
+                self,
+                ProblemType::VersionConflict | ProblemType::RateLimited
+            )
     }
 }

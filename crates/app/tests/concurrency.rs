@@ -33,6 +33,7 @@ async fn register(roster: &Runtime, email: &str) -> Result<Uuid, AppError> {
         fields: BTreeMap::new(),
         company: None,
         location: None,
+        verification: None,
     });
     roster
         .commands

@@ -75,6 +75,7 @@ fn register_command(member_id: Uuid, email: &str) -> MemberCommand {
         fields: BTreeMap::from([("company_size".into(), "12".into())]),
         company: Some("Analytical Engines".into()),
         location: None,
+        verification: None,
     })
 }
 

@@ -13,9 +13,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use roster_api::ApiState;
 use roster_api::probe::{ComponentStatus, Probe, ProbeFuture};
-use roster_app::clock::SystemClock;
 use roster_app::sidedb::SideDb;
-use roster_app::verification::{FileOutbox, Verification, VerificationConfig};
+use roster_app::verification::Verification;
 use roster_app::{Runtime, StorageConfig};
 use roster_projections::{Projections, ReadModels, RunnerConfig};
 use serde::{Deserialize, Serialize};
@@ -84,16 +83,7 @@ pub async fn run(storage: StorageConfig, args: ServeArgs) -> anyhow::Result<()> 
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
-    let verification = Verification::new(
-        side.clone(),
-        FileOutbox::new(storage.data_dir.join("outbox")),
-        VerificationConfig {
-            public_url,
-            mail_from: settings.mail_from.clone(),
-            token_ttl,
-        },
-        Arc::new(SystemClock),
-    );
+    let verification = Verification::new(runtime.vault.clone(), runtime.store.clone(), token_ttl);
     let backend = runtime.store.backend_name();
     let db = roster_projections::Db::open(&storage).await?;
     let projections = Projections::start(&runtime, db.clone(), RunnerConfig::default()).await?;

@@ -41,6 +41,7 @@ async fn register(data_dir: &Path, email: &str) -> Uuid {
         fields: BTreeMap::new(),
         company: None,
         location: None,
+        verification: None,
     });
     roster
         .commands

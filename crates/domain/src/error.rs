@@ -56,6 +56,14 @@ pub enum DomainError {
     /// A well-formed permission that is not in the catalog.
     #[error("unknown permission {permission}")]
     UnknownPermission { permission: String },
+
+    /// A verification token that is not the member's newest, was used, or has expired.
+    #[error("invalid token: {reason}")]
+    InvalidToken { reason: String },
+
+    /// Asked too often; the same request may succeed after `retry_after_seconds`.
+    #[error("too many requests; retry in {retry_after_seconds} s")]
+    RateLimited { retry_after_seconds: u64 },
 }
 
 impl DomainError {
@@ -73,6 +81,8 @@ impl DomainError {
             Self::NotAMember { .. } => "not-a-member",
             Self::UnknownRole { .. } => "unknown-role",
             Self::UnknownPermission { .. } => "unknown-permission",
+            Self::InvalidToken { .. } => "invalid-token",
+            Self::RateLimited { .. } => "rate-limited",
         }
     }
 

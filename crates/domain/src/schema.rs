@@ -5,9 +5,11 @@ use schemars::JsonSchema;
 use serde_json::Value;
 
 use crate::member::{
-    ConfirmMemberEmail, EditMemberProfile, MemberEmailConfirmed, MemberErasureRequested,
-    MemberProfileEdited, MemberReactivated, MemberRegistered, MemberSuspended, ReactivateMember,
-    RegisterMember, RequestMemberErasure, SuspendMember,
+    ConfirmMemberEmail, EditMemberProfile, IssueMemberVerification, MemberEmailConfirmed,
+    MemberErasureRequested, MemberProfileEdited, MemberReactivated, MemberRegistered,
+    MemberSuspended, MemberVerificationEmailFailed, MemberVerificationEmailSent,
+    MemberVerificationIssued, ReactivateMember, RecordVerificationEmailFailed,
+    RecordVerificationEmailSent, RegisterMember, RequestMemberErasure, SuspendMember,
 };
 use crate::org::{
     AddOrgMember, AssignOrgRole, ChangeOrgSeatLimit, CreateOrg, CreateOrgGroup, DefineOrgRole,
@@ -32,6 +34,18 @@ pub fn event_schemas() -> Vec<(&'static str, Value)> {
         (
             "MemberErasureRequested.v1",
             schema::<MemberErasureRequested>(),
+        ),
+        (
+            "MemberVerificationIssued.v1",
+            schema::<MemberVerificationIssued>(),
+        ),
+        (
+            "MemberVerificationEmailSent.v1",
+            schema::<MemberVerificationEmailSent>(),
+        ),
+        (
+            "MemberVerificationEmailFailed.v1",
+            schema::<MemberVerificationEmailFailed>(),
         ),
         ("OrgCreated.v1", schema::<OrgCreated>()),
         ("OrgMemberAdded.v1", schema::<OrgMemberAdded>()),
@@ -59,6 +73,18 @@ pub fn command_schemas() -> Vec<(&'static str, Value)> {
         ("SuspendMember", schema::<SuspendMember>()),
         ("ReactivateMember", schema::<ReactivateMember>()),
         ("RequestMemberErasure", schema::<RequestMemberErasure>()),
+        (
+            "IssueMemberVerification",
+            schema::<IssueMemberVerification>(),
+        ),
+        (
+            "RecordVerificationEmailSent",
+            schema::<RecordVerificationEmailSent>(),
+        ),
+        (
+            "RecordVerificationEmailFailed",
+            schema::<RecordVerificationEmailFailed>(),
+        ),
         ("CreateOrg", schema::<CreateOrg>()),
         ("AddOrgMember", schema::<AddOrgMember>()),
         ("RemoveOrgMember", schema::<RemoveOrgMember>()),

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use roster_app::clock::{SystemClock, V7Ids};
+use roster_app::verification::{DEFAULT_TOKEN_TTL, Verification};
 use roster_app::{CommandHandler, CommandMeta, Runtime, codec};
 use roster_domain::member::{ConfirmMemberEmail, EditMemberProfile, RegisterMember};
 use roster_domain::org::{AddOrgMember, CreateOrg};
@@ -164,6 +165,12 @@ async fn generate(runtime: &Runtime, members: usize) {
 async fn member(runtime: &Runtime, i: usize) -> Uuid {
     let meta = CommandMeta::new(ActorRef::App("bench".into()));
     let id = runtime.commands.new_id();
+    let ticket = Verification::new(
+        runtime.vault.clone(),
+        runtime.store.clone(),
+        DEFAULT_TOKEN_TTL,
+    )
+    .ticket(id);
     let register = MemberCommand::Register(RegisterMember {
         member_id: id,
         email: format!("m{i}-{}@example.com", id.simple()),
@@ -171,6 +178,7 @@ async fn member(runtime: &Runtime, i: usize) -> Uuid {
         fields: BTreeMap::from([("plan".into(), "gold".into())]),
         company: Some("Acme".into()),
         location: Some("Lisbon".into()),
+        verification: Some(ticket.clone()),
     });
     let edit = MemberCommand::EditProfile(EditMemberProfile {
         name: Some(format!("Member {i} renamed")),
@@ -178,7 +186,9 @@ async fn member(runtime: &Runtime, i: usize) -> Uuid {
     });
     for command in [
         register,
-        MemberCommand::ConfirmEmail(ConfirmMemberEmail {}),
+        MemberCommand::ConfirmEmail(ConfirmMemberEmail {
+            token_hash: ticket.token_hash,
+        }),
         edit,
     ] {
         runtime

@@ -60,6 +60,10 @@ pub trait EventStore: Send + Sync + 'static {
     /// Position of the last committed event (0 for an empty log).
     async fn head(&self) -> Result<Position, StoreError>;
 
+    /// Who holds `key` in `scope` (a committed [`ClaimOp::Claim`] not released since), if
+    /// anyone: a claim doubles as a unique index from a value to its owner.
+    async fn claim_owner(&self, scope: &str, key: &str) -> Result<Option<String>, StoreError>;
+
     /// A receiver that changes whenever new events commit (carrying the new head). Subscribers
     /// wait on it instead of polling; on PostgreSQL it is fed by LISTEN/NOTIFY so that appends
     /// from other processes wake it too.

@@ -10,6 +10,7 @@
 //! in backups and in replicas becomes unreadable at once, while the log itself stays immutable.
 //!
 //! Uniqueness of an email uses a keyed hash ([`Vault::email_index`]), never the plaintext.
+//! Verification tokens are keyed MACs of a nonce ([`Vault::verification_token`]).
 
 use std::path::Path;
 
@@ -123,6 +124,7 @@ pub struct Vault {
     store: DynStore,
     wrap: XChaCha20Poly1305,
     index_key: [u8; 32],
+    token_key: [u8; 32],
 }
 
 impl Vault {
@@ -132,7 +134,18 @@ impl Vault {
             store,
             wrap,
             index_key: master.derive("roster/email-index/v1"),
+            token_key: master.derive("roster/verification-token/v1"),
         }
+    }
+
+    /// The verification token of `subject` issued with `nonce`: a keyed MAC, 32 bytes in
+    /// URL-safe base64. The log keeps only the nonce (and the token's hash), so the mailer can
+    /// rebuild the token while a copy of the database alone cannot.
+    pub fn verification_token(&self, subject: Uuid, nonce: &str) -> String {
+        let mut mac = hmac_with(&self.token_key);
+        mac.update(subject.as_bytes());
+        mac.update(nonce.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 
     /// Keyed hash of an already normalised email: the value unique-email claims are made on.

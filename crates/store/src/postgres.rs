@@ -142,6 +142,10 @@ impl EventStore for PostgresStore {
         reader::head(&self.pool).await
     }
 
+    async fn claim_owner(&self, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
+        reader::claim_owner(&self.pool, scope, key).await
+    }
+
     fn changes(&self) -> watch::Receiver<Position> {
         self.changes.clone()
     }

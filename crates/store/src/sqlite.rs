@@ -4,9 +4,12 @@
 //! [`crate::batch`]); reads run on a small pool of read-only connections on tokio's blocking
 //! threads, so a read never waits for the writer. Every commit is durable
 //! (`synchronous=FULL`): an append that returned survives a crash of the process or the machine.
+//! Another process may append to the same file (`roster worker` beside `roster serve`); a
+//! watcher thread notices its commits, so subscribers in this process see them too.
 
 mod keys;
 mod reader;
+mod watcher;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -65,7 +68,9 @@ impl SqliteStore {
         let conn = open_writer(&path)?;
         let head = writer::read_head(&conn)?;
         let (head_tx, changes) = watch::channel(head);
-        let writer = writer::spawn(conn, head_tx)?;
+        let head_tx = Arc::new(head_tx);
+        let writer = writer::spawn(conn, Arc::clone(&head_tx))?;
+        watcher::spawn(path.clone(), head_tx)?;
         let readers = Arc::new(ReadPool::new(path.clone()));
         let shared = Arc::new(Shared { writer, readers });
         let keys = keys::SqliteKeys::new(shared.clone());
@@ -152,6 +157,14 @@ impl EventStore for SqliteStore {
 
     async fn head(&self) -> Result<Position, StoreError> {
         self.shared.readers.run(writer::read_head).await
+    }
+
+    async fn claim_owner(&self, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
+        let (scope, key) = (scope.to_owned(), key.to_owned());
+        self.shared
+            .readers
+            .run(move |conn| reader::claim_owner(conn, &scope, &key))
+            .await
     }
 
     fn changes(&self) -> watch::Receiver<Position> {

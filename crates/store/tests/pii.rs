@@ -123,3 +123,21 @@ fn the_master_key_file_is_created_private_and_read_back() {
     assert!(MasterKey::from_base64("not a key").is_err());
     assert!(MasterKey::from_base64("c2hvcnQ=").is_err());
 }
+
+#[tokio::test]
+async fn a_verification_token_is_rebuilt_from_its_nonce_only_with_the_master_key() {
+    let (ours, _dir) = vault().await;
+    let (member, other) = (Uuid::now_v7(), Uuid::now_v7());
+    let token = ours.verification_token(member, "nonce-one");
+    assert_eq!(token.len(), 43, "32 bytes of URL-safe base64: {token}");
+    assert!(
+        token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    );
+    assert_eq!(ours.verification_token(member, "nonce-one"), token);
+    assert_ne!(ours.verification_token(member, "nonce-two"), token);
+    assert_ne!(ours.verification_token(other, "nonce-one"), token);
+    let (another_vault, _other_dir) = vault().await;
+    assert_ne!(another_vault.verification_token(member, "nonce-one"), token);
+}

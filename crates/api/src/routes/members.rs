@@ -1,5 +1,5 @@
-//! Members: register (mails the verification link), confirm, read, list, edit, suspend,
-//! reactivate, erase (crypto-shredding), resend the verification mail.
+//! Members: register (issues the first verification token), read, list, edit, suspend,
+//! reactivate, erase (crypto-shredding). Confirming and resending live in [`verification`].
 
 use std::time::Instant;
 
@@ -8,29 +8,31 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use roster_domain::member::{
-    ConfirmMemberEmail, EditMemberProfile, ReactivateMember, RegisterMember, RequestMemberErasure,
-    SuspendMember, Visibility,
+    EditMemberProfile, ReactivateMember, RegisterMember, RequestMemberErasure, SuspendMember,
+    Visibility,
 };
-use roster_domain::{Member, MemberCommand, MemberEvent, MemberStatus};
+use roster_domain::{Member, MemberCommand, MemberStatus};
 use uuid::Uuid;
 
 use super::written;
 use crate::ApiState;
 use crate::extract::{CommandCtx, JsonBody, Operator, Queries, Scoped, id};
-use crate::problem::{ApiError, Problem, ProblemType};
+use crate::problem::{ApiError, Problem};
 use crate::telemetry::record_command;
 
 pub mod list;
 mod types;
+pub mod verification;
 pub use list::{ListQuery, MemberPage, list};
 pub use types::{
     CommandHeaders, ConfirmRequest, EditRequest, MemberStatusDto, MemberView, MemberWritten,
     RegisterRequest, SuspendRequest, VisibilityDto,
 };
+pub use verification::{confirm, resend_verification};
 
 #[utoipa::path(post, path = "/v1/members", tag = "members", request_body = RegisterRequest,
     params(CommandHeaders), security(("api_key" = ["commands"])),
-    responses((status = 201, body = MemberWritten, description = "Registered; the verification mail is in the outbox"),
+    responses((status = 201, body = MemberWritten, description = "Registered; the verification mail follows from a worker"),
         (status = 409, body = Problem, description = "email-taken"),
         (status = 422, body = Problem, description = "invalid-input")))]
 pub async fn register(
@@ -39,6 +41,8 @@ pub async fn register(
     JsonBody(body): JsonBody<RegisterRequest>,
 ) -> Result<Response, ApiError> {
     let member_id = state.commands().new_id();
+    // The first verification token is issued with the registration, in the same append; a
+    // reactor turns it into a mail once the append has committed.
     let command = MemberCommand::Register(RegisterMember {
         member_id,
         email: body.email,
@@ -46,6 +50,7 @@ pub async fn register(
         fields: body.fields,
         company: body.company,
         location: body.location,
+        verification: Some(state.verification().ticket(member_id)),
     });
     let started = Instant::now();
     let handled = state
@@ -53,49 +58,12 @@ pub async fn register(
         .execute::<Member>(member_id, &command, &ctx.meta)
         .await?;
     record_command("RegisterMember", started.elapsed());
-    if let Some(MemberEvent::Registered(e)) = handled.events.first()
-        && let Some(personal) = &e.personal
-        && let Err(error) = state
-            .verification()
-            .send(member_id, &personal.email, &personal.name)
-            .await
-    {
-        // The member exists; the mail can be sent again with the resend route.
-        tracing::error!(%member_id, %error, "cannot write the verification mail");
-    }
     let answer = MemberWritten {
         member_id,
         status: MemberStatusDto::PendingConfirmation,
         position: handled.position,
     };
     Ok(written(StatusCode::CREATED, handled.position, answer))
-}
-
-#[utoipa::path(post, path = "/v1/members/confirm", tag = "members", request_body = ConfirmRequest,
-    params(CommandHeaders), security(("api_key" = ["commands"])),
-    responses((status = 200, body = MemberWritten),
-        (status = 400, body = Problem, description = "invalid-token: unknown, used or expired")))]
-pub async fn confirm(
-    State(state): State<ApiState>,
-    ctx: CommandCtx,
-    JsonBody(body): JsonBody<ConfirmRequest>,
-) -> Result<Response, ApiError> {
-    let Some(member_id) = state.verification().redeem(&body.token).await? else {
-        return Err(ApiError::new(
-            ProblemType::InvalidToken,
-            "the token is unknown, already used or expired",
-        ));
-    };
-    let command = MemberCommand::ConfirmEmail(ConfirmMemberEmail {});
-    let confirmed = member_command(&state, member_id, command, &ctx, StatusCode::OK).await;
-    if confirmed.is_err() {
-        // The token was used up first so that two concurrent confirms cannot both pass; the
-        // confirmation then failed, so the member keeps a working link.
-        if let Err(e) = state.verification().restore(&body.token).await {
-            tracing::error!(error = %e, "a failed confirmation could not give its token back");
-        }
-    }
-    confirmed
 }
 
 #[utoipa::path(get, path = "/v1/members/{member}", tag = "members",
@@ -200,43 +168,7 @@ pub async fn erase(
     Ok(written(StatusCode::OK, position, answer))
 }
 
-/// Sends a new verification mail; older links stop working.
-#[utoipa::path(post, path = "/v1/members/{member}/verification-email", tag = "members",
-    params(("member" = Uuid, Path), CommandHeaders), security(("api_key" = ["commands"])),
-    responses((status = 202, body = MemberWritten), (status = 404, body = Problem), (status = 409, body = Problem, description = "invalid-state: not pending")))]
-pub async fn resend_verification(
-    State(state): State<ApiState>,
-    _ctx: CommandCtx,
-    Path(member): Path<String>,
-) -> Result<Response, ApiError> {
-    let member_id = id("member", &member)?;
-    let loaded = state.commands().load::<Member>(member_id).await?;
-    let personal = match (loaded.state.status, loaded.state.personal) {
-        (MemberStatus::PendingConfirmation, Some(personal)) => personal,
-        (MemberStatus::Unregistered, _) => {
-            return Err(ApiError::not_found(format!("member {member_id}")));
-        }
-        _ => {
-            return Err(ApiError::new(
-                ProblemType::InvalidState,
-                "only a member pending confirmation gets a verification mail",
-            ));
-        }
-    };
-    state
-        .verification()
-        .send(member_id, &personal.email, &personal.name)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    let answer = MemberWritten {
-        member_id,
-        status: MemberStatusDto::PendingConfirmation,
-        position: loaded.position,
-    };
-    Ok(written(StatusCode::ACCEPTED, loaded.position, answer))
-}
-
-async fn member_command(
+pub(crate) async fn member_command(
     state: &ApiState,
     member_id: Uuid,
     command: MemberCommand,
@@ -268,5 +200,8 @@ fn command_name(command: &MemberCommand) -> &'static str {
         MemberCommand::Suspend(_) => "SuspendMember",
         MemberCommand::Reactivate(_) => "ReactivateMember",
         MemberCommand::RequestErasure(_) => "RequestMemberErasure",
+        MemberCommand::IssueVerification(_) => "IssueMemberVerification",
+        MemberCommand::RecordVerificationEmailSent(_) => "RecordVerificationEmailSent",
+        MemberCommand::RecordVerificationEmailFailed(_) => "RecordVerificationEmailFailed",
     }
 }

@@ -13,6 +13,9 @@ on_both_backends!(
     a_token_works_once_and_not_after_it_expires,
     a_confirmation_that_fails_leaves_the_token_usable,
     resending_the_verification_mail_invalidates_the_older_link,
+    resends_are_rate_limited_per_member_with_retry_after,
+    failed_confirmations_are_rate_limited_per_client,
+    the_log_holds_the_tokens_nonce_and_hash_but_never_the_token,
     a_member_is_edited_suspended_and_reactivated,
     erasure_shreds_the_personal_data,
     the_member_list_filters_by_status_and_pages_with_a_cursor,
@@ -27,7 +30,7 @@ async fn a_registered_member_confirms_with_the_token_from_the_outbox(backend: Ba
     assert_eq!(view["email"], "ada@example.com");
     assert_eq!(view["email_verified"], false);
 
-    let token = api.token_for("ada@example.com");
+    let token = api.token_for(member).await;
     assert_eq!(token.len(), 43, "32 random bytes, URL-safe base64");
     let confirmed = api
         .post("/v1/members/confirm", json!({ "token": token }))
@@ -52,8 +55,8 @@ async fn a_registered_member_confirms_with_the_token_from_the_outbox(backend: Ba
 
 async fn a_token_works_once_and_not_after_it_expires(backend: Backend) {
     let api = spawn_api(backend).await;
-    api.register("once@example.com").await;
-    let token = api.token_for("once@example.com");
+    let once = api.register("once@example.com").await;
+    let token = api.token_for(once).await;
     api.post("/v1/members/confirm", json!({ "token": token }))
         .send()
         .await
@@ -67,8 +70,8 @@ async fn a_token_works_once_and_not_after_it_expires(backend: Backend) {
         .await
         .expect_problem(400, "invalid-token");
 
-    api.register("late@example.com").await;
-    let late = api.token_for("late@example.com");
+    let late = api.register("late@example.com").await;
+    let late = api.token_for(late).await;
     api.clock
         .advance(Duration::hours(24) + Duration::seconds(1));
     api.post("/v1/members/confirm", json!({ "token": late }))
@@ -80,8 +83,8 @@ async fn a_token_works_once_and_not_after_it_expires(backend: Backend) {
 async fn resending_the_verification_mail_invalidates_the_older_link(backend: Backend) {
     let api = spawn_api(backend).await;
     let member = api.register("resend@example.com").await;
-    let old = api.token_for("resend@example.com");
-    api.clock.advance(Duration::seconds(1));
+    let old = api.token_for(member).await;
+    api.clock.advance(Duration::seconds(61));
     api.call(
         Method::POST,
         &format!("/v1/members/{member}/verification-email"),
@@ -89,7 +92,7 @@ async fn resending_the_verification_mail_invalidates_the_older_link(backend: Bac
     .send()
     .await
     .expect(202);
-    let new = api.token_for("resend@example.com");
+    let new = api.token_for(member).await;
     assert_ne!(old, new);
     api.post("/v1/members/confirm", json!({ "token": old }))
         .send()
@@ -246,7 +249,7 @@ async fn a_member_acting_for_themselves_may_edit_only_their_own_record() {
 async fn a_confirmation_that_fails_leaves_the_token_usable(backend: Backend) {
     let api = spawn_api(backend).await;
     let member = api.register("retry@example.com").await;
-    let token = api.token_for("retry@example.com");
+    let token = api.token_for(member).await;
     // Confirming is for trusted callers: with a member as actor the command is refused.
     api.post("/v1/members/confirm", json!({ "token": token }))
         .actor(member)
@@ -258,4 +261,80 @@ async fn a_confirmation_that_fails_leaves_the_token_usable(backend: Backend) {
         .send()
         .await;
     assert_eq!(confirmed.expect(200)["status"], "active");
+}
+
+async fn resends_are_rate_limited_per_member_with_retry_after(backend: Backend) {
+    let api = spawn_api(backend).await;
+    let member = api.register("often@example.com").await;
+    let resend = format!("/v1/members/{member}/verification-email");
+    api.clock.advance(Duration::seconds(15));
+    let other = api.register("other@example.com").await;
+    let limited = api.call(Method::POST, &resend).send().await;
+    limited.expect_problem(429, "rate-limited");
+    assert_eq!(limited.headers["retry-after"], "45");
+    assert_eq!(limited.body["retry_after_seconds"], 45);
+    // This one may ask again once its minute is over, whatever other members do.
+    api.clock.advance(Duration::seconds(60));
+    api.call(
+        Method::POST,
+        &format!("/v1/members/{other}/verification-email"),
+    )
+    .send()
+    .await
+    .expect(202);
+    api.call(Method::POST, &resend).send().await.expect(202);
+    api.call(
+        Method::POST,
+        "/v1/members/0190b7c8-0000-7000-8000-000000000000/verification-email",
+    )
+    .send()
+    .await
+    .expect_problem(404, "not-found");
+}
+
+async fn failed_confirmations_are_rate_limited_per_client(backend: Backend) {
+    let api = spawn_api(backend).await;
+    let member = api.register("victim@example.com").await;
+    let token = api.token_for(member).await;
+    let confirm = |token: &str, client: &str| {
+        api.post("/v1/members/confirm", json!({ "token": token }))
+            .header("x-forwarded-for", client)
+    };
+    for _ in 0..10 {
+        confirm("guess", "203.0.113.9")
+            .send()
+            .await
+            .expect_problem(400, "invalid-token");
+    }
+    // The eleventh attempt from that client is refused even with the right token...
+    let limited = confirm(&token, "203.0.113.9, 10.0.0.1").send().await;
+    limited.expect_problem(429, "rate-limited");
+    assert_eq!(limited.headers["retry-after"], "900");
+    // ...while another end user of the same app goes on, and the first may again later.
+    confirm("guess", "198.51.100.7")
+        .send()
+        .await
+        .expect_problem(400, "invalid-token");
+    api.clock.advance(Duration::minutes(15));
+    let confirmed = confirm(&token, "203.0.113.9").send().await;
+    assert_eq!(confirmed.expect(200)["status"], "active");
+}
+
+async fn the_log_holds_the_tokens_nonce_and_hash_but_never_the_token(backend: Backend) {
+    let api = spawn_api(backend).await;
+    let member = api.register("sealed@example.com").await;
+    let token = api.token_for(member).await;
+    let log = api.store.read_all(0, 100).await.unwrap();
+    let issued = log
+        .iter()
+        .find(|e| e.event_type == "MemberVerificationIssued.v1")
+        .expect("the registration issues a token");
+    assert_eq!(issued.payload["member_id"], member.to_string());
+    assert!(issued.payload["nonce"].is_string());
+    assert_eq!(issued.payload["token_hash"].as_str().unwrap().len(), 43);
+    assert!(log.iter().all(|e| !e.payload.to_string().contains(&token)));
+    assert!(
+        log.iter()
+            .all(|e| !e.metadata.correlation_id.to_string().contains(&token))
+    );
 }

@@ -50,7 +50,7 @@ fn every_slug_is_the_string_serde_writes() {
     for kind in ProblemType::all() {
         assert_eq!(serde_json::to_value(kind).unwrap(), kind.slug());
     }
-    assert_eq!(ProblemType::all().count(), 25);
+    assert_eq!(ProblemType::all().count(), 26);
 }
 
 #[test]
@@ -62,6 +62,7 @@ fn only_answers_that_a_retry_could_change_are_transient() {
             ProblemType::VersionConflict,
             ProblemType::NotReady,
             ProblemType::ProjectionBehind,
+            ProblemType::RateLimited,
             ProblemType::Internal
         ]
     );

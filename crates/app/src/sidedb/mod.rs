@@ -1,15 +1,14 @@
 //! Records that live beside the event log but are not events: API keys (hashed), idempotency
-//! records of HTTP commands, and verification tokens (hashed). They are operational state, not
-//! facts: losing them loses no history, and none of them holds a usable secret.
+//! records of HTTP commands, reactor checkpoints and counters of failed attempts. They are
+//! operational state, not facts: losing them loses no history, and none of them holds a usable
+//! secret.
 //!
 //! On PostgreSQL these tables live in the schema of the log; on SQLite in a file of their own
 //! beside the log's (`DATA_DIR/side.db`), because SQLite has one writer per file and these
-//! small writes (a token per registration) would otherwise queue behind the log's group
-//! commits. Tables are created on open with `IF NOT EXISTS`.
+//! small writes would otherwise queue behind the log's group commits. Tables are created on open with `IF NOT EXISTS`.
 //!
-//! Architecture invariant: no secret is stored in clear. API keys and verification tokens are
-//! 32 random bytes, so a SHA-256 of them is enough to find them and useless to an attacker who
-//! copies the table.
+//! Architecture invariant: no secret is stored in clear. API keys are 32 random bytes, so a
+//! SHA-256 of them is enough to find them and useless to an attacker who copies the table.
 
 mod postgres;
 mod sqlite;
@@ -171,40 +170,72 @@ impl SideDb {
         }
     }
 
-    /// Stores a new verification token (by hash) for `member_id` and invalidates the member's
-    /// older unused tokens.
-    pub async fn insert_token(
+    /// Where reactor `name` has got to. The first call for a name records `head` and returns
+    /// it: a new reactor starts at the head of the log and never acts on history.
+    pub async fn start_reactor(
         &self,
-        hash: &str,
-        member_id: Uuid,
+        name: &str,
+        head: u64,
         now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        match self {
+            Self::Sqlite(db) => db.start_reactor(name, head, now).await,
+            Self::Postgres(db) => db.start_reactor(name, head, now).await,
+        }
+    }
+
+    /// Moves reactor `name` on to `position` (never back: two processes may run it).
+    pub async fn advance_reactor(
+        &self,
+        name: &str,
+        position: u64,
+        now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         match self {
-            Self::Sqlite(db) => db.insert_token(hash, member_id, now, expires_at).await,
-            Self::Postgres(db) => db.insert_token(hash, member_id, now, expires_at).await,
+            Self::Sqlite(db) => db.advance_reactor(name, position, now).await,
+            Self::Postgres(db) => db.advance_reactor(name, position, now).await,
         }
     }
 
-    /// Uses up the token with this hash if it is unused and unexpired at `now`, returning its
-    /// member. Atomic: of two concurrent uses, one wins.
-    pub async fn consume_token(
+    /// Every reactor's position, by name.
+    pub async fn reactor_positions(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        match self {
+            Self::Sqlite(db) => db.reactor_positions().await,
+            Self::Postgres(db) => db.reactor_positions().await,
+        }
+    }
+
+    /// Counts a failed attempt in `bucket`'s current window of `window`.
+    pub async fn count_failure(
         &self,
-        hash: &str,
+        bucket: &str,
+        window: chrono::Duration,
         now: DateTime<Utc>,
-    ) -> Result<Option<Uuid>, StoreError> {
+    ) -> Result<(), StoreError> {
+        let (now, over_before) = (millis(now), millis(now - window));
         match self {
-            Self::Sqlite(db) => db.consume_token(hash, now).await,
-            Self::Postgres(db) => db.consume_token(hash, now).await,
+            Self::Sqlite(db) => db.throttle_hit(bucket, now, over_before).await,
+            Self::Postgres(db) => db.throttle_hit(bucket, now, over_before).await,
         }
     }
 
-    /// Makes a consumed token usable again: the confirmation it was consumed for failed.
-    pub async fn restore_token(&self, hash: &str) -> Result<(), StoreError> {
-        match self {
-            Self::Sqlite(db) => db.restore_token(hash).await,
-            Self::Postgres(db) => db.restore_token(hash).await,
-        }
+    /// When `bucket` may try again, if it has used up its `limit` of failures in the current
+    /// window of `window`; `None` while it may go on.
+    pub async fn throttled(
+        &self,
+        bucket: &str,
+        limit: u32,
+        window: chrono::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let counted = match self {
+            Self::Sqlite(db) => db.throttle_window(bucket).await?,
+            Self::Postgres(db) => db.throttle_window(bucket).await?,
+        };
+        Ok(counted.and_then(|(start, hits)| {
+            let until = from_millis(start) + window;
+            (until > now && hits >= i64::from(limit)).then_some(until)
+        }))
     }
 }
 

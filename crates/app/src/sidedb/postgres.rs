@@ -6,12 +6,20 @@ use chrono::{DateTime, Utc};
 use roster_store::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Row};
-use uuid::Uuid;
 
 use super::sqlite::reservation;
 use super::{
-    ABANDONED_AFTER, ApiKeyRecord, Reservation, StoredResponse, from_millis, millis, split_scopes,
+    ABANDONED_AFTER, ApiKeyRecord, Reservation, StoredResponse, corrupt, from_millis, millis,
+    split_scopes,
 };
+
+/// As the SQLite statement (see `sqlite::THROTTLE_HIT`), with PostgreSQL's placeholders.
+const THROTTLE_HIT_PG: &str =
+    "INSERT INTO api_throttle (bucket, window_start, hits) VALUES ($1, $2, 1)
+     ON CONFLICT (bucket) DO UPDATE SET
+         hits = CASE WHEN api_throttle.window_start <= $3 THEN 1 ELSE api_throttle.hits + 1 END,
+         window_start = CASE WHEN api_throttle.window_start <= $3 THEN $2
+                        ELSE api_throttle.window_start END";
 
 /// Serialises concurrent schema creation by several processes (`CREATE TABLE IF NOT EXISTS`
 /// is not safe against itself).
@@ -196,59 +204,91 @@ impl PgSide {
         Ok(())
     }
 
-    pub(super) async fn insert_token(
+    pub(super) async fn start_reactor(
         &self,
-        hash: &str,
-        member_id: Uuid,
+        name: &str,
+        head: u64,
         now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        sqlx::query(
+            "INSERT INTO reactor_checkpoints (name, position, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(to_i64(head)?)
+        .bind(millis(now))
+        .execute(&self.pool)
+        .await?;
+        let position: i64 =
+            sqlx::query_scalar("SELECT position FROM reactor_checkpoints WHERE name = $1")
+                .bind(name)
+                .fetch_one(&self.pool)
+                .await?;
+        u64::try_from(position).map_err(|_| corrupt("reactor position"))
+    }
+
+    pub(super) async fn advance_reactor(
+        &self,
+        name: &str,
+        position: u64,
+        now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "UPDATE api_verification_tokens SET used_at = $2 WHERE member_id = $1 AND used_at IS NULL",
+            "UPDATE reactor_checkpoints SET position = GREATEST(position, $2), updated_at = $3
+             WHERE name = $1",
         )
-        .bind(member_id)
+        .bind(name)
+        .bind(to_i64(position)?)
         .bind(millis(now))
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await?;
-        sqlx::query(
-            "INSERT INTO api_verification_tokens (token_hash, member_id, created_at, expires_at)
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(hash)
-        .bind(member_id)
-        .bind(millis(now))
-        .bind(millis(expires_at))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
         Ok(())
     }
 
-    pub(super) async fn consume_token(
-        &self,
-        hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Uuid>, StoreError> {
-        let member = sqlx::query_scalar(
-            "UPDATE api_verification_tokens SET used_at = $2
-             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
-             RETURNING member_id",
-        )
-        .bind(hash)
-        .bind(millis(now))
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(member)
+    pub(super) async fn reactor_positions(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT name, position FROM reactor_checkpoints ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(name, position)| {
+                u64::try_from(position)
+                    .map(|p| (name, p))
+                    .map_err(|_| corrupt("reactor position"))
+            })
+            .collect()
     }
 
-    pub(super) async fn restore_token(&self, hash: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE api_verification_tokens SET used_at = NULL WHERE token_hash = $1")
-            .bind(hash)
+    pub(super) async fn throttle_hit(
+        &self,
+        bucket: &str,
+        now: i64,
+        window_start_after: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(THROTTLE_HIT_PG)
+            .bind(bucket)
+            .bind(now)
+            .bind(window_start_after)
             .execute(&self.pool)
             .await?;
         Ok(())
     }
+
+    pub(super) async fn throttle_window(
+        &self,
+        bucket: &str,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        let row: Option<(i64, i32)> =
+            sqlx::query_as("SELECT window_start, hits FROM api_throttle WHERE bucket = $1")
+                .bind(bucket)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(start, hits)| (start, i64::from(hits))))
+    }
+}
+
+fn to_i64(position: u64) -> Result<i64, StoreError> {
+    i64::try_from(position).map_err(|_| corrupt("position"))
 }
 
 fn row_to_key(r: &sqlx::postgres::PgRow) -> Result<ApiKeyRecord, StoreError> {

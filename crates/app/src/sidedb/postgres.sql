@@ -19,11 +19,17 @@ CREATE TABLE IF NOT EXISTS api_idempotency (
     PRIMARY KEY (owner, key)
 );
 
-CREATE TABLE IF NOT EXISTS api_verification_tokens (
-    token_hash TEXT PRIMARY KEY,
-    member_id  UUID NOT NULL,
-    created_at BIGINT NOT NULL,
-    expires_at BIGINT NOT NULL,
-    used_at    BIGINT
+-- Where each reactor (a log subscriber that enqueues jobs) has got to. A reactor starts at
+-- the head of the log the first time it is known, so it never acts on history.
+CREATE TABLE IF NOT EXISTS reactor_checkpoints (
+    name       TEXT PRIMARY KEY,
+    position   BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS api_verification_tokens_member ON api_verification_tokens (member_id);
+
+-- Fixed-window counters of failed attempts (confirmations with a bad token), per client.
+CREATE TABLE IF NOT EXISTS api_throttle (
+    bucket       TEXT PRIMARY KEY,
+    window_start BIGINT NOT NULL,
+    hits         INTEGER NOT NULL
+);

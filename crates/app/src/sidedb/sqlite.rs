@@ -17,6 +17,15 @@ use super::{
 
 const SCHEMA: &str = include_str!("sqlite.sql");
 
+/// Counts one hit in a bucket's fixed window, starting a new window when the old one is over.
+/// Parameters: bucket, now, and the instant before which a window is over (both millis).
+pub(super) const THROTTLE_HIT: &str =
+    "INSERT INTO api_throttle (bucket, window_start, hits) VALUES (?1, ?2, 1)
+     ON CONFLICT (bucket) DO UPDATE SET
+         hits = CASE WHEN api_throttle.window_start <= ?3 THEN 1 ELSE api_throttle.hits + 1 END,
+         window_start = CASE WHEN api_throttle.window_start <= ?3 THEN ?2
+                        ELSE api_throttle.window_start END";
+
 #[derive(Clone)]
 pub struct SqliteSide {
     conn: Arc<Mutex<Connection>>,
@@ -205,65 +214,97 @@ impl SqliteSide {
         .await
     }
 
-    pub(super) async fn insert_token(
+    pub(super) async fn start_reactor(
         &self,
-        hash: &str,
-        member_id: Uuid,
+        name: &str,
+        head: u64,
         now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let hash = hash.to_owned();
-        self.run(move |conn| {
-            let tx = conn.transaction()?;
-            tx.execute(
-                "UPDATE api_verification_tokens SET used_at = ?2 WHERE member_id = ?1 AND used_at IS NULL",
-                params![member_id.to_string(), millis(now)],
-            )?;
-            tx.execute(
-                "INSERT INTO api_verification_tokens (token_hash, member_id, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![hash, member_id.to_string(), millis(now), millis(expires_at)],
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
-        .await
-    }
-
-    pub(super) async fn consume_token(
-        &self,
-        hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Uuid>, StoreError> {
-        let hash = hash.to_owned();
-        self.run(move |conn| {
-            let member: Option<String> = conn
-                .query_row(
-                    "UPDATE api_verification_tokens SET used_at = ?2
-                     WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2
-                     RETURNING member_id",
-                    params![hash, millis(now)],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            member
-                .map(|m| Uuid::parse_str(&m).map_err(|_| corrupt("member id")))
-                .transpose()
-        })
-        .await
-    }
-
-    pub(super) async fn restore_token(&self, hash: &str) -> Result<(), StoreError> {
-        let hash = hash.to_owned();
+    ) -> Result<u64, StoreError> {
+        let name = name.to_owned();
         self.run(move |conn| {
             conn.execute(
-                "UPDATE api_verification_tokens SET used_at = NULL WHERE token_hash = ?1",
-                params![hash],
+                "INSERT INTO reactor_checkpoints (name, position, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO NOTHING",
+                params![name, to_i64(head)?, millis(now)],
+            )?;
+            let position: i64 = conn.query_row(
+                "SELECT position FROM reactor_checkpoints WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )?;
+            u64::try_from(position).map_err(|_| corrupt("reactor position"))
+        })
+        .await
+    }
+
+    pub(super) async fn advance_reactor(
+        &self,
+        name: &str,
+        position: u64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let name = name.to_owned();
+        self.run(move |conn| {
+            conn.execute(
+                "UPDATE reactor_checkpoints SET position = MAX(position, ?2), updated_at = ?3
+                 WHERE name = ?1",
+                params![name, to_i64(position)?, millis(now)],
             )?;
             Ok(())
         })
         .await
     }
+
+    pub(super) async fn reactor_positions(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.run(|conn| {
+            let mut stmt =
+                conn.prepare("SELECT name, position FROM reactor_checkpoints ORDER BY name")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let mut positions = Vec::new();
+            for row in rows {
+                let (name, position) = row?;
+                let position = u64::try_from(position).map_err(|_| corrupt("reactor position"))?;
+                positions.push((name, position));
+            }
+            Ok(positions)
+        })
+        .await
+    }
+
+    pub(super) async fn throttle_hit(
+        &self,
+        bucket: &str,
+        now: i64,
+        window_start_after: i64,
+    ) -> Result<(), StoreError> {
+        let bucket = bucket.to_owned();
+        self.run(move |conn| {
+            conn.execute(THROTTLE_HIT, params![bucket, now, window_start_after])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn throttle_window(
+        &self,
+        bucket: &str,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        let bucket = bucket.to_owned();
+        self.run(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT window_start, hits FROM api_throttle WHERE bucket = ?1",
+                    params![bucket],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?)
+        })
+        .await
+    }
+}
+
+fn to_i64(position: u64) -> Result<i64, StoreError> {
+    i64::try_from(position).map_err(|_| corrupt("position"))
 }
 
 pub(super) fn reservation(

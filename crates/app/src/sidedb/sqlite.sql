@@ -20,11 +20,17 @@ CREATE TABLE IF NOT EXISTS api_idempotency (
     PRIMARY KEY (owner, key)
 );
 
-CREATE TABLE IF NOT EXISTS api_verification_tokens (
-    token_hash TEXT PRIMARY KEY,
-    member_id  TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    used_at    INTEGER
+-- Where each reactor (a log subscriber that enqueues jobs) has got to. A reactor starts at
+-- the head of the log the first time it is known, so it never acts on history.
+CREATE TABLE IF NOT EXISTS reactor_checkpoints (
+    name       TEXT PRIMARY KEY,
+    position   INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS api_verification_tokens_member ON api_verification_tokens (member_id);
+
+-- Fixed-window counters of failed attempts (confirmations with a bad token), per client.
+CREATE TABLE IF NOT EXISTS api_throttle (
+    bucket       TEXT PRIMARY KEY,
+    window_start INTEGER NOT NULL,
+    hits         INTEGER NOT NULL
+);

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::Visibility;
+use super::{MailFailure, Visibility};
 
 /// Everything a member's stream accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -25,6 +25,12 @@ pub enum MemberCommand {
     Reactivate(ReactivateMember),
     #[serde(rename = "RequestMemberErasure")]
     RequestErasure(RequestMemberErasure),
+    #[serde(rename = "IssueMemberVerification")]
+    IssueVerification(IssueMemberVerification),
+    #[serde(rename = "RecordVerificationEmailSent")]
+    RecordVerificationEmailSent(RecordVerificationEmailSent),
+    #[serde(rename = "RecordVerificationEmailFailed")]
+    RecordVerificationEmailFailed(RecordVerificationEmailFailed),
 }
 
 /// Registers a new member from the registration form. The caller picks the id (a UUIDv7) so a
@@ -42,12 +48,58 @@ pub struct RegisterMember {
     pub company: Option<String>,
     #[serde(default)]
     pub location: Option<String>,
+    /// The first verification token, issued with the registration (see
+    /// [`VerificationTicket`]). Without it the member waits for an
+    /// [`IssueMemberVerification`].
+    #[serde(default)]
+    pub verification: Option<VerificationTicket>,
 }
 
-/// Marks the email as verified. The token check (single use, expiry) happens before this
-/// command is sent, because tokens are not part of the member's stream.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct ConfirmMemberEmail {}
+/// A verification token to issue, as the application prepared it. The token itself is never
+/// part of a command or an event: the mailer derives it from `nonce` with a key kept outside the
+/// database, and the member's stream keeps only its hash, which confirmations are checked
+/// against. Randomness and keys are inputs of the domain, so the application makes both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct VerificationTicket {
+    /// Random, URL-safe base64, 16 to 64 characters.
+    pub nonce: String,
+    /// SHA-256 of the token, URL-safe base64 without padding (43 characters).
+    pub token_hash: String,
+    /// How long the token works, counted from the decision: 60 s to 30 days.
+    pub ttl_seconds: u32,
+}
+
+/// Confirms the email with the token from the verification mail, given as its hash. The
+/// token must be the member's newest one, unused and unexpired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ConfirmMemberEmail {
+    /// SHA-256 of the presented token, URL-safe base64 without padding.
+    pub token_hash: String,
+}
+
+/// Issues a new verification token (a resend); the older ones stop working. Rate-limited per
+/// member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct IssueMemberVerification {
+    pub ticket: VerificationTicket,
+}
+
+/// A worker reports that the verification mail for the token issued with `nonce` was handed
+/// to the mail server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RecordVerificationEmailSent {
+    pub nonce: String,
+}
+
+/// A worker reports that the verification mail for `nonce` could not be delivered: a permanent
+/// refusal, or its last attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RecordVerificationEmailFailed {
+    pub nonce: String,
+    pub failure: MailFailure,
+    /// Attempts made, the failed one included.
+    pub attempts: u32,
+}
 
 /// Changes the profile. `None` leaves a part unchanged; for `company` and `location` an empty
 /// string clears the value. `fields`, when given, replaces all custom fields.

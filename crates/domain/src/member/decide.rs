@@ -5,12 +5,11 @@ use uuid::Uuid;
 
 use super::command::{EditMemberProfile, MemberCommand, RegisterMember, SuspendMember};
 use super::event::{
-    MemberEmailConfirmed, MemberErasureRequested, MemberEvent, MemberPersonal,
-    MemberProfileChanges, MemberProfileEdited, MemberReactivated, MemberRegistered,
-    MemberSuspended,
+    MemberErasureRequested, MemberEvent, MemberPersonal, MemberProfileChanges, MemberProfileEdited,
+    MemberReactivated, MemberRegistered, MemberSuspended,
 };
-use super::profile;
 use super::state::{MemberState, MemberStatus};
+use super::{profile, verification};
 use crate::{Actor, Ctx, DomainError, validate};
 
 const MAX_REASON: usize = 500;
@@ -28,7 +27,12 @@ pub(super) fn decide(
     let member_id = || registered_id(state);
     match command {
         MemberCommand::Register(register) => decide_register(state, register, ctx),
-        MemberCommand::ConfirmEmail(_) => one(confirm(state, member_id()?, ctx)),
+        MemberCommand::ConfirmEmail(c) => one(verification::confirm(
+            state,
+            member_id()?,
+            &c.token_hash,
+            ctx,
+        )),
         MemberCommand::EditProfile(edit) => edit_profile(member_id()?, edit, ctx),
         MemberCommand::Suspend(suspend) => one(decide_suspend(state, member_id()?, suspend, ctx)),
         MemberCommand::Reactivate(_) => one(reactivate(state, member_id()?, ctx)),
@@ -38,12 +42,22 @@ pub(super) fn decide(
                 requested_at: ctx.now,
             },
         )]),
+        MemberCommand::IssueVerification(c) => {
+            one(verification::reissue(state, member_id()?, &c.ticket, ctx))
+        }
+        MemberCommand::RecordVerificationEmailSent(c) => {
+            verification::record_sent(state, member_id()?, &c.nonce, ctx)
+        }
+        MemberCommand::RecordVerificationEmailFailed(c) => {
+            verification::record_failed(state, member_id()?, c, ctx)
+        }
     }
 }
 
 /// A member acting through an upstream app (`X-Roster-Actor`) may edit or erase only their own
-/// record; registering, confirming (that takes the emailed token), suspending and reactivating
-/// are for trusted callers, so a suspended member cannot reactivate themselves.
+/// record; registering, confirming (that takes the emailed token), suspending, reactivating,
+/// issuing tokens and reporting mails are for trusted callers, so a suspended member cannot
+/// reactivate themselves.
 fn guard_actor(state: &MemberState, command: &MemberCommand, ctx: &Ctx) -> Result<(), DomainError> {
     let Actor::Member(actor) = ctx.actor else {
         return Ok(());
@@ -82,31 +96,22 @@ fn decide_register(
         return Err(DomainError::already_exists("member"));
     }
     let member_id = validate::uuid_v7("member_id", register.member_id)?;
-    let personal = MemberPersonal {
-        email: profile::email(&register.email)?,
-        name: profile::name(&register.name)?,
-        fields: profile::fields(&register.fields)?,
-        company: profile::optional("company", register.company.as_deref())?,
-        location: profile::optional("location", register.location.as_deref())?,
-    };
-    Ok(vec![MemberEvent::Registered(MemberRegistered {
+    let registered = MemberEvent::Registered(MemberRegistered {
         member_id,
-        personal: Some(personal),
+        personal: Some(MemberPersonal {
+            email: profile::email(&register.email)?,
+            name: profile::name(&register.name)?,
+            fields: profile::fields(&register.fields)?,
+            company: profile::optional("company", register.company.as_deref())?,
+            location: profile::optional("location", register.location.as_deref())?,
+        }),
         registered_at: ctx.now,
-    })])
-}
-
-fn confirm(state: &MemberState, member_id: Uuid, ctx: &Ctx) -> Result<MemberEvent, DomainError> {
-    if state.status != MemberStatus::PendingConfirmation {
-        return Err(DomainError::invalid_state(format!(
-            "only a pending member can confirm an email; this one is {}",
-            state.status.as_str()
-        )));
+    });
+    let mut events = vec![registered];
+    if let Some(ticket) = &register.verification {
+        events.push(verification::issue(member_id, ticket, ctx)?);
     }
-    Ok(MemberEvent::EmailConfirmed(MemberEmailConfirmed {
-        member_id,
-        confirmed_at: ctx.now,
-    }))
+    Ok(events)
 }
 
 /// An edit that changes nothing appends nothing, so repeating a request is harmless.

@@ -27,6 +27,12 @@ pub enum MemberEvent {
     Reactivated(MemberReactivated),
     #[serde(rename = "MemberErasureRequested.v1")]
     ErasureRequested(MemberErasureRequested),
+    #[serde(rename = "MemberVerificationIssued.v1")]
+    VerificationIssued(MemberVerificationIssued),
+    #[serde(rename = "MemberVerificationEmailSent.v1")]
+    VerificationEmailSent(MemberVerificationEmailSent),
+    #[serde(rename = "MemberVerificationEmailFailed.v1")]
+    VerificationEmailFailed(MemberVerificationEmailFailed),
 }
 
 /// The personal data given at registration. Sealed with the member's key.
@@ -94,6 +100,69 @@ pub struct MemberErasureRequested {
     pub requested_at: DateTime<Utc>,
 }
 
+/// A verification token was issued; older ones stop working. The event holds no usable token:
+/// the mailer derives the token from `nonce` with a key that is not in the database, and
+/// `token_hash` (SHA-256 of the token) is only good for checking one that is presented.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MemberVerificationIssued {
+    pub member_id: Uuid,
+    pub nonce: String,
+    pub token_hash: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The verification mail for the token issued with `nonce` was accepted by the mail server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MemberVerificationEmailSent {
+    pub member_id: Uuid,
+    pub nonce: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// The verification mail for `nonce` could not be delivered, and no more attempts follow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MemberVerificationEmailFailed {
+    pub member_id: Uuid,
+    pub nonce: String,
+    pub failure: MailFailure,
+    pub attempts: u32,
+    pub failed_at: DateTime<Utc>,
+}
+
+/// Why a mail could not be delivered, without the server's words: those may quote the
+/// address, and this is stored in clear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MailFailure {
+    pub kind: MailFailureKind,
+    /// The SMTP reply code, when the server answered.
+    pub smtp_code: Option<u16>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MailFailureKind {
+    /// The server refused the mail for good (an SMTP 5xx reply).
+    Rejected,
+    /// The server kept deferring it (SMTP 4xx) until the last attempt.
+    Deferred,
+    /// No server could be reached (connection, TLS or timeout) until the last attempt.
+    Unreachable,
+    /// The address or the message could not be put into a mail at all.
+    Unsendable,
+}
+
+impl MailFailureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rejected => "rejected",
+            Self::Deferred => "deferred",
+            Self::Unreachable => "unreachable",
+            Self::Unsendable => "unsendable",
+        }
+    }
+}
+
 impl MemberEvent {
     pub fn member_id(&self) -> Uuid {
         match self {
@@ -103,6 +172,9 @@ impl MemberEvent {
             Self::Suspended(e) => e.member_id,
             Self::Reactivated(e) => e.member_id,
             Self::ErasureRequested(e) => e.member_id,
+            Self::VerificationIssued(e) => e.member_id,
+            Self::VerificationEmailSent(e) => e.member_id,
+            Self::VerificationEmailFailed(e) => e.member_id,
         }
     }
 }
@@ -116,6 +188,9 @@ impl DomainEvent for MemberEvent {
             Self::Suspended(_) => "MemberSuspended.v1",
             Self::Reactivated(_) => "MemberReactivated.v1",
             Self::ErasureRequested(_) => "MemberErasureRequested.v1",
+            Self::VerificationIssued(_) => "MemberVerificationIssued.v1",
+            Self::VerificationEmailSent(_) => "MemberVerificationEmailSent.v1",
+            Self::VerificationEmailFailed(_) => "MemberVerificationEmailFailed.v1",
         }
     }
 

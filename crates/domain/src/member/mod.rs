@@ -1,4 +1,5 @@
-//! The member aggregate: registration, double opt-in, profile, suspension and erasure.
+//! The member aggregate: registration, double opt-in (verification tokens and the reports of
+//! their mails), profile, suspension and erasure.
 //! Streams are `member-<uuid>`.
 
 mod command;
@@ -6,17 +7,21 @@ mod decide;
 mod event;
 mod profile;
 mod state;
+mod verification;
 
 pub use command::{
-    ConfirmMemberEmail, EditMemberProfile, MemberCommand, ReactivateMember, RegisterMember,
-    RequestMemberErasure, SuspendMember,
+    ConfirmMemberEmail, EditMemberProfile, IssueMemberVerification, MemberCommand,
+    ReactivateMember, RecordVerificationEmailFailed, RecordVerificationEmailSent, RegisterMember,
+    RequestMemberErasure, SuspendMember, VerificationTicket,
 };
 pub use event::{
-    MemberEmailConfirmed, MemberErasureRequested, MemberEvent, MemberPersonal,
-    MemberProfileChanges, MemberProfileEdited, MemberReactivated, MemberRegistered,
-    MemberSuspended,
+    MailFailure, MailFailureKind, MemberEmailConfirmed, MemberErasureRequested, MemberEvent,
+    MemberPersonal, MemberProfileChanges, MemberProfileEdited, MemberReactivated, MemberRegistered,
+    MemberSuspended, MemberVerificationEmailFailed, MemberVerificationEmailSent,
+    MemberVerificationIssued,
 };
-pub use state::{MemberState, MemberStatus, Visibility};
+pub use state::{MailOutcome, MemberState, MemberStatus, PendingVerification, Visibility};
+pub use verification::{RESEND_BURST, RESEND_INTERVAL, RESEND_WINDOW};
 
 use crate::{Aggregate, Ctx, DomainError};
 

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::event::{MemberEvent, MemberPersonal, MemberProfileChanges};
+use super::event::{MemberEvent, MemberPersonal, MemberProfileChanges, MemberVerificationIssued};
 
 /// Where a member is in its lifecycle. Serialised in snake_case (`pending_confirmation`), the
 /// words of the HTTP contract.
@@ -53,6 +53,34 @@ pub struct MemberState {
     pub registered_at: Option<DateTime<Utc>>,
     /// Why the member is suspended, while they are.
     pub suspension_reason: Option<String>,
+    /// The newest verification token (kept after confirmation, which used it up: the member's
+    /// status says so), until erasure.
+    pub verification: Option<PendingVerification>,
+    /// When the most recent tokens were issued, oldest first (at most
+    /// [`RECENT_ISSUES`]): the resend rate limit counts them.
+    pub recent_issues: Vec<DateTime<Utc>>,
+}
+
+/// How many issue times [`MemberState::recent_issues`] keeps.
+pub const RECENT_ISSUES: usize = 8;
+
+/// The member's newest verification token, by hash, and what became of its mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingVerification {
+    pub nonce: String,
+    pub token_hash: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub mail: MailOutcome,
+}
+
+/// What is known of the verification mail of the newest token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MailOutcome {
+    #[default]
+    Pending,
+    Sent,
+    Failed,
 }
 
 pub(super) fn evolve(mut state: MemberState, event: &MemberEvent) -> MemberState {
@@ -84,6 +112,13 @@ pub(super) fn evolve(mut state: MemberState, event: &MemberEvent) -> MemberState
             state.suspension_reason = None;
         }
         MemberEvent::ErasureRequested(_) => erase(&mut state),
+        MemberEvent::VerificationIssued(e) => issue(&mut state, e),
+        MemberEvent::VerificationEmailSent(e) => {
+            mail_outcome(&mut state, &e.nonce, MailOutcome::Sent)
+        }
+        MemberEvent::VerificationEmailFailed(e) => {
+            mail_outcome(&mut state, &e.nonce, MailOutcome::Failed);
+        }
     }
     state
 }
@@ -117,10 +152,34 @@ fn non_empty(value: &str) -> Option<String> {
     (!value.is_empty()).then(|| value.to_owned())
 }
 
+fn issue(state: &mut MemberState, e: &MemberVerificationIssued) {
+    state.verification = Some(PendingVerification {
+        nonce: e.nonce.clone(),
+        token_hash: e.token_hash.clone(),
+        issued_at: e.issued_at,
+        expires_at: e.expires_at,
+        mail: MailOutcome::Pending,
+    });
+    state.recent_issues.push(e.issued_at);
+    if state.recent_issues.len() > RECENT_ISSUES {
+        state.recent_issues.remove(0);
+    }
+}
+
+/// Only the newest token's mail is tracked; a report about an older one changes nothing.
+fn mail_outcome(state: &mut MemberState, nonce: &str, outcome: MailOutcome) {
+    if let Some(pending) = state.verification.as_mut().filter(|v| v.nonce == nonce)
+        && pending.mail != MailOutcome::Sent
+    {
+        pending.mail = outcome;
+    }
+}
+
 /// Erasure keeps only what is not personal: the id (never reused) and the status.
 fn erase(state: &mut MemberState) {
     state.status = MemberStatus::Erased;
     state.personal = None;
     state.visibility = Visibility::default();
     state.email_verified = false;
+    state.verification = None;
 }

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use roster_domain::member::{
-    ConfirmMemberEmail, EditMemberProfile, MemberCommand, MemberEmailConfirmed,
-    MemberErasureRequested, MemberEvent, MemberPersonal, MemberRegistered, MemberStatus,
-    MemberSuspended, ReactivateMember, RegisterMember, RequestMemberErasure, SuspendMember,
+    ConfirmMemberEmail, EditMemberProfile, IssueMemberVerification, MemberCommand,
+    MemberEmailConfirmed, MemberErasureRequested, MemberEvent, MemberPersonal, MemberRegistered,
+    MemberStatus, MemberSuspended, MemberVerificationIssued, ReactivateMember, RegisterMember,
+    RequestMemberErasure, SuspendMember, VerificationTicket,
 };
 use roster_domain::org::{
     AddOrgMember, AssignOrgRole, OrgCommand, OrgCreated, OrgEvent, OrgGroupCreated, OrgGroupJoined,
@@ -31,6 +32,7 @@ pub fn register_alice() -> RegisterMember {
         fields: BTreeMap::new(),
         company: None,
         location: None,
+        verification: None,
     }
 }
 
@@ -72,8 +74,54 @@ pub fn erased() -> MemberEvent {
     })
 }
 
+/// The hash of token `n` (43 characters of URL-safe base64, as a SHA-256 would be).
+pub fn token_hash(n: u8) -> String {
+    format!("{}{}", char::from(b'A' + n), "h".repeat(42))
+}
+
+/// The nonce of token `n`.
+pub fn nonce(n: u8) -> String {
+    format!("nonce-{n}-{}", "n".repeat(16))
+}
+
+/// A ticket for token `n`, valid for a day.
+pub fn ticket(n: u8) -> VerificationTicket {
+    VerificationTicket {
+        nonce: nonce(n),
+        token_hash: token_hash(n),
+        ttl_seconds: 86_400,
+    }
+}
+
+/// Token `n` was issued at `at`, valid for a day.
+pub fn issued_at(n: u8, at: DateTime<Utc>) -> MemberEvent {
+    MemberEvent::VerificationIssued(MemberVerificationIssued {
+        member_id: alice(),
+        nonce: nonce(n),
+        token_hash: token_hash(n),
+        issued_at: at,
+        expires_at: at + Duration::days(1),
+    })
+}
+
+/// Token 1, issued now.
+pub fn issued() -> MemberEvent {
+    issued_at(1, now())
+}
+
+/// Confirms with token 1.
 pub fn confirm() -> MemberCommand {
-    MemberCommand::ConfirmEmail(ConfirmMemberEmail {})
+    confirm_with(1)
+}
+
+pub fn confirm_with(n: u8) -> MemberCommand {
+    MemberCommand::ConfirmEmail(ConfirmMemberEmail {
+        token_hash: token_hash(n),
+    })
+}
+
+pub fn resend(n: u8) -> MemberCommand {
+    MemberCommand::IssueVerification(IssueMemberVerification { ticket: ticket(n) })
 }
 
 pub fn suspend() -> MemberCommand {

@@ -15,6 +15,7 @@ mod member_erasure;
 mod member_lifecycle;
 mod member_profile;
 mod member_register;
+mod member_verification;
 mod org_groups;
 mod org_membership;
 mod org_owners;

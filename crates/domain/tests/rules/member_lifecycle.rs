@@ -3,17 +3,17 @@ use roster_domain::member::{
 };
 
 use crate::fixtures::{
-    alice, confirm, confirmed, edit, erase, reactivate, registered, status_after, suspend,
+    alice, confirm, confirmed, edit, erase, issued, reactivate, registered, status_after, suspend,
     suspended,
 };
 use crate::support::{given, now, trusted};
 
 #[test]
 fn a_pending_member_confirms_their_email_and_becomes_active() {
-    given([registered()])
+    given([registered(), issued()])
         .when(confirm(), trusted())
         .then([confirmed()]);
-    let state = given([registered(), confirmed()]).state();
+    let state = given([registered(), issued(), confirmed()]).state();
     assert_eq!(
         (state.status, state.email_verified),
         (MemberStatus::Active, true)
@@ -21,15 +21,15 @@ fn a_pending_member_confirms_their_email_and_becomes_active() {
 }
 
 #[test]
-fn confirming_an_active_member_is_invalid_state() {
-    given([registered(), confirmed()])
+fn confirming_an_active_member_is_an_invalid_token_because_it_was_used() {
+    given([registered(), issued(), confirmed()])
         .when(confirm(), trusted())
-        .then_error("invalid-state");
+        .then_error("invalid-token");
 }
 
 #[test]
 fn confirming_a_suspended_member_is_invalid_state() {
-    given([registered(), suspended()])
+    given([registered(), issued(), suspended()])
         .when(confirm(), trusted())
         .then_error("invalid-state");
 }

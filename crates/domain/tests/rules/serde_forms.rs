@@ -2,7 +2,8 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use roster_domain::member::{
-    MemberCommand, MemberEvent, MemberProfileEdited, MemberReactivated, MemberStatus,
+    MailFailure, MailFailureKind, MemberCommand, MemberEvent, MemberProfileEdited,
+    MemberReactivated, MemberStatus, MemberVerificationEmailFailed, MemberVerificationEmailSent,
 };
 use roster_domain::org::{
     OrgEvent, OrgGroupLeft, OrgGroupRoleRevoked, OrgMemberRemoved, OrgRoleRevoked,
@@ -13,7 +14,8 @@ use serde_json::json;
 
 use crate::fixtures::{
     added, alice, alice_personal, assigned, bob, confirmed, created, defined, erased,
-    group_created, group_granted, joined, org, register_alice, registered, suspended, team,
+    group_created, group_granted, issued, joined, nonce, org, register_alice, registered,
+    suspended, team,
 };
 use crate::support::{days, now};
 
@@ -33,6 +35,22 @@ fn every_member_event() -> Vec<MemberEvent> {
             reactivated_at: now(),
         }),
         erased(),
+        issued(),
+        MemberEvent::VerificationEmailSent(MemberVerificationEmailSent {
+            member_id: alice(),
+            nonce: nonce(1),
+            sent_at: now(),
+        }),
+        MemberEvent::VerificationEmailFailed(MemberVerificationEmailFailed {
+            member_id: alice(),
+            nonce: nonce(1),
+            failure: MailFailure {
+                kind: MailFailureKind::Unreachable,
+                smtp_code: None,
+            },
+            attempts: 7,
+            failed_at: now(),
+        }),
     ]
 }
 

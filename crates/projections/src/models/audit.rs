@@ -115,6 +115,20 @@ fn member_summary(event: &MemberEvent) -> String {
         MemberEvent::Suspended(_) => "suspended".to_string(),
         MemberEvent::Reactivated(_) => "reactivated".into(),
         MemberEvent::ErasureRequested(_) => "erased".into(),
+        MemberEvent::VerificationIssued(_) => "verification token issued".into(),
+        MemberEvent::VerificationEmailSent(_) => "verification email sent".into(),
+        MemberEvent::VerificationEmailFailed(e) => match e.failure.smtp_code {
+            Some(code) => format!(
+                "verification email failed after {} attempts: {} (SMTP {code})",
+                e.attempts,
+                e.failure.kind.as_str()
+            ),
+            None => format!(
+                "verification email failed after {} attempts: {}",
+                e.attempts,
+                e.failure.kind.as_str()
+            ),
+        },
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use roster_app::clock::{ManualClock, V7Ids};
+use roster_app::verification::{DEFAULT_TOKEN_TTL, Verification};
 use roster_app::{CommandHandler, CommandMeta, Runtime};
 use roster_domain::member::{ConfirmMemberEmail, EditMemberProfile, RegisterMember, Visibility};
 use roster_domain::org::{
@@ -105,9 +106,30 @@ impl Env {
             fields: BTreeMap::from([("plan".into(), "gold".into())]),
             company: Some("Acme".into()),
             location: None,
+            verification: Some(self.verification().ticket(id)),
         });
         self.member(id, command).await;
         id
+    }
+
+    fn verification(&self) -> Verification {
+        Verification::new(
+            self.runtime.vault.clone(),
+            self.runtime.store.clone(),
+            DEFAULT_TOKEN_TTL,
+        )
+    }
+
+    /// Confirms the member's email with their newest token (by its hash, as the API would
+    /// after looking the presented token up).
+    pub async fn confirm(&self, id: Uuid) {
+        let loaded = self.runtime.commands.load::<Member>(id).await.unwrap();
+        let token_hash = loaded.state.verification.unwrap().token_hash;
+        self.member(
+            id,
+            MemberCommand::ConfirmEmail(ConfirmMemberEmail { token_hash }),
+        )
+        .await;
     }
 
     pub async fn member(&self, id: Uuid, command: MemberCommand) {
@@ -133,8 +155,7 @@ impl Env {
         for i in 0..members {
             let id = self.register(&format!("Member{i}")).await;
             if i % 2 == 0 {
-                self.member(id, MemberCommand::ConfirmEmail(ConfirmMemberEmail {}))
-                    .await;
+                self.confirm(id).await;
             }
             if i % 3 == 0 {
                 let edit = EditMemberProfile {

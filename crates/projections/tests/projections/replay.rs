@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use roster_domain::MemberCommand;
-use roster_domain::member::ConfirmMemberEmail;
 use roster_projections::{RebuildOptions, rebuild};
 
 use crate::harness::{Backend, Env, assert_same_tables, env, fast_retries};
@@ -80,8 +78,7 @@ async fn a_rebuild_while_commands_keep_arriving_ends_caught_up_and_consistent(ba
         tokio::spawn(async move {
             for i in 0..30 {
                 let id = env.register(&format!("Late{i}")).await;
-                env.member(id, MemberCommand::ConfirmEmail(ConfirmMemberEmail {}))
-                    .await;
+                env.confirm(id).await;
             }
         })
     };

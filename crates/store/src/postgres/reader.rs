@@ -41,6 +41,19 @@ pub(super) async fn head(pool: &PgPool) -> Result<Position, StoreError> {
     to_u64(head)
 }
 
+pub(super) async fn claim_owner(
+    pool: &PgPool,
+    scope: &str,
+    key: &str,
+) -> Result<Option<String>, StoreError> {
+    let owner = sqlx::query_scalar("SELECT owner FROM unique_claims WHERE scope = $1 AND key = $2")
+        .bind(scope)
+        .bind(key)
+        .fetch_optional(pool)
+        .await?;
+    Ok(owner)
+}
+
 /// Columns: position, event_id, stream, version, event_type, payload, metadata.
 fn decode(row: &PgRow) -> Result<RecordedEvent, StoreError> {
     let Json(payload): Json<serde_json::Value> = row.try_get(5)?;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{Connection, OpenFlags, Row, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use uuid::Uuid;
 
 use super::BUSY_TIMEOUT;
@@ -97,6 +97,18 @@ pub(super) fn read_stream(
     let mut stmt = conn.prepare_cached(include_str!("read_stream.sql"))?;
     let rows = stmt.query(params![stream, to_i64(from)?, limit_param(limit)])?;
     collect(rows)
+}
+
+pub(super) fn claim_owner(
+    conn: &Connection,
+    scope: &str,
+    key: &str,
+) -> Result<Option<String>, StoreError> {
+    let owner = conn
+        .prepare_cached("SELECT owner FROM unique_claims WHERE scope = ?1 AND key = ?2")?
+        .query_row([scope, key], |r| r.get(0))
+        .optional()?;
+    Ok(owner)
 }
 
 /// SQLite's LIMIT is a signed 64-bit integer.

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -21,7 +22,7 @@ pub(super) enum Job {
 
 pub(super) fn spawn(
     conn: Connection,
-    head: watch::Sender<Position>,
+    head: Arc<watch::Sender<Position>>,
 ) -> Result<mpsc::UnboundedSender<Job>, StoreError> {
     let (tx, rx) = mpsc::unbounded_channel();
     std::thread::Builder::new()
@@ -42,7 +43,11 @@ pub(super) fn spawn(
 }
 
 /// Runs until every sender is gone, that is until the store is dropped.
-fn run(mut w: SqliteWriter, mut rx: mpsc::UnboundedReceiver<Job>, head: watch::Sender<Position>) {
+fn run(
+    mut w: SqliteWriter,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+    head: Arc<watch::Sender<Position>>,
+) {
     while let Some(first) = rx.blocking_recv() {
         let mut appends = Vec::new();
         let mut key_jobs = Vec::new();

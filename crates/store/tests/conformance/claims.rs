@@ -191,3 +191,35 @@ pub async fn an_append_of_claims_alone_is_allowed(fx: Fixture) {
         .await;
     assert!(matches!(taken, Err(AppendError::Claimed { owner, .. }) if owner == "y"));
 }
+
+pub async fn claim_owner_names_the_holder_until_the_claim_is_released(fx: Fixture) {
+    let store = &fx.store;
+    assert_eq!(
+        store.claim_owner("email", "ann@example.com").await.unwrap(),
+        None
+    );
+    store
+        .append(register("member-a", vec![claim("ann@example.com", "a")]))
+        .await
+        .unwrap();
+    let owner = store.claim_owner("email", "ann@example.com").await.unwrap();
+    assert_eq!(owner.as_deref(), Some("a"));
+    assert_eq!(
+        store
+            .claim_owner("other-scope", "ann@example.com")
+            .await
+            .unwrap(),
+        None
+    );
+    let release_it = AppendRequest::new(
+        "member-a",
+        ExpectedVersion::Exact(0),
+        vec![event("EmailChanged.v1", 1)],
+    )
+    .with_claims(vec![release("ann@example.com", "a")]);
+    store.append(release_it).await.unwrap();
+    assert_eq!(
+        store.claim_owner("email", "ann@example.com").await.unwrap(),
+        None
+    );
+}

@@ -55,6 +55,7 @@ macro_rules! conformance_suite {
             claims::a_released_key_can_be_claimed_by_another_owner,
             claims::releasing_someone_elses_claim_does_nothing,
             claims::an_append_of_claims_alone_is_allowed,
+            claims::claim_owner_names_the_holder_until_the_claim_is_released,
             keys::a_data_key_is_created_once_and_then_returned,
             keys::get_many_reports_live_destroyed_and_missing_keys,
             keys::a_destroyed_key_is_never_recreated,
@@ -66,6 +67,7 @@ macro_rules! conformance_suite {
             subscribe::subscribe_from_a_position_skips_what_came_before,
             subscribe::changes_carry_the_new_head,
             subscribe::appends_through_another_handle_reach_subscribers,
+            subscribe::changes_carry_appends_made_through_another_handle,
         );
     };
     (@cases $fixture:path; $($module:ident :: $case:ident),* $(,)?) => {

@@ -84,3 +84,24 @@ pub async fn appends_through_another_handle_reach_subscribers(fx: Fixture) {
         .unwrap();
     assert_eq!(first.position, out.first_position);
 }
+
+/// Not only subscriptions (which also poll) but the change channel itself hears of commits
+/// made through another handle, as by another process.
+pub async fn changes_carry_appends_made_through_another_handle(fx: Fixture) {
+    let other = (fx.reopen)().await;
+    let mut changes = fx.store.changes();
+    changes.borrow_and_update();
+    let out = append_ok(
+        &other,
+        &stream_name("member"),
+        ExpectedVersion::NoStream,
+        events("A.v1", 1),
+    )
+    .await;
+    within(5, "the change from another handle", async {
+        while *changes.borrow_and_update() < out.last_position {
+            changes.changed().await.unwrap();
+        }
+    })
+    .await;
+}
