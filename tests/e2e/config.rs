@@ -38,16 +38,10 @@ async fn a_config_file_sets_what_the_environment_does_not() {
     );
 }
 
-/// Registers a member on a fresh app and returns the one mail in its outbox.
+/// Registers a member on a fresh app and returns the verification mail the worker writes.
 async fn register_and_read_mail(app: &TestApp, email: &str) -> String {
     app.post("/v1/members", None, json!({ "email": email, "name": "C" }))
         .await
         .expect(201);
-    let mail = std::fs::read_dir(app.outbox())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    std::fs::read_to_string(mail).unwrap()
+    app.verification_mail(email).await
 }

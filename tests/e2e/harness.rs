@@ -3,10 +3,14 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tempfile::TempDir;
 use uuid::Uuid;
+
+/// How long a test waits for a worker's mail or report.
+pub const WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
@@ -19,7 +23,28 @@ pub struct TestApp {
     pub key: String,
     pub client: reqwest::Client,
     pub dir: TempDir,
+    database_url: Option<String>,
     child: Child,
+}
+
+/// A `roster worker` process beside a [`TestApp`].
+pub struct WorkerProcess {
+    child: Child,
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl WorkerProcess {
+    /// SIGKILL: the process gets no chance to finish or acknowledge anything.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
 }
 
 impl Drop for TestApp {
@@ -93,14 +118,36 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Command, 
     let key = stdout.lines().last().unwrap().trim().to_owned();
     assert!(key.starts_with("roster_"), "{stdout}");
 
-    let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
-    let mut serve = roster(dir.path(), database_url.as_deref());
+    let (child, address) = start_serve(dir.path(), database_url.as_deref(), adjust);
+    TestApp {
+        address,
+        key,
+        client: reqwest::Client::new(),
+        dir,
+        database_url,
+        child,
+    }
+}
+
+/// Starts `roster serve` on port 0, logging (appending) to `serve.log` in the data dir; returns
+/// the process and the address it printed.
+fn start_serve(
+    dir: &Path,
+    database_url: Option<&str>,
+    adjust: impl FnOnce(&mut Command, &Path),
+) -> (Child, String) {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("serve.log"))
+        .unwrap();
+    let mut serve = roster(dir, database_url);
     serve
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("ROSTER_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(log);
-    adjust(&mut serve, dir.path());
+    adjust(&mut serve, dir);
     let mut child = serve.spawn().unwrap();
     let mut first_line = String::new();
     BufReader::new(child.stdout.take().unwrap())
@@ -111,13 +158,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Command, 
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
         .to_owned();
-    TestApp {
-        address,
-        key,
-        client: reqwest::Client::new(),
-        dir,
-        child,
-    }
+    (child, address)
 }
 
 /// A response, read whole.
@@ -182,20 +223,114 @@ impl TestApp {
         self.dir.path().join("outbox")
     }
 
-    /// The token in the newest verification mail to `email`.
-    pub fn token_for(&self, email: &str) -> String {
-        let mut mails: Vec<_> = std::fs::read_dir(self.outbox())
-            .unwrap()
+    /// The mails in the outbox, oldest first.
+    pub fn outbox_mails(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.outbox()) else {
+            return Vec::new();
+        };
+        let mut mails: Vec<_> = entries
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|e| e == "eml"))
             .collect();
         mails.sort();
-        let mail = mails
+        mails
             .iter()
-            .rev()
             .map(|p| std::fs::read_to_string(p).unwrap())
-            .find(|m| m.contains(&format!("To: {email}")))
-            .unwrap_or_else(|| panic!("no mail to {email}"));
+            .collect()
+    }
+
+    /// The newest verification mail to `email` in the outbox, waiting for a worker to write it.
+    pub async fn verification_mail(&self, email: &str) -> String {
+        let to = format!("To: {email}");
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let found = self
+                .outbox_mails()
+                .into_iter()
+                .rev()
+                .find(|m| m.contains(&to) && m.contains("token="));
+            if let Some(mail) = found {
+                return mail;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no mail to {email} within {WAIT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the audit log shows an event of `event_type` about `member`.
+    pub async fn wait_for_audit(&self, member: Uuid, event_type: &str) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let audit = self
+                .get(&format!("/v1/audit?member={member}&limit=100"))
+                .await;
+            let found = audit.expect(200)["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["type"] == event_type)
+                .cloned();
+            if let Some(item) = found {
+                return item;
+            }
+            assert!(Instant::now() < deadline, "no {event_type} within {WAIT:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGKILL, then `roster serve` again on the same data (and database), adjusted by
+    /// `adjust` as the first start was.
+    pub fn kill_and_restart(&mut self, adjust: impl FnOnce(&mut Command, &Path)) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        let (child, address) = start_serve(self.dir.path(), self.database_url.as_deref(), adjust);
+        self.child = child;
+        self.address = address;
+    }
+
+    /// Starts `roster worker` on the same data (and database); returns once it is running.
+    pub fn worker(&self, adjust: impl FnOnce(&mut Command)) -> WorkerProcess {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("worker.log"))
+            .unwrap();
+        let mut worker = roster(self.dir.path(), self.database_url.as_deref());
+        worker
+            .arg("worker")
+            .env("ROSTER_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(log);
+        adjust(&mut worker);
+        let mut child = worker.spawn().unwrap();
+        let mut first_line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first_line)
+            .unwrap();
+        assert_eq!(first_line.trim(), "worker started");
+        WorkerProcess { child }
+    }
+
+    /// Runs a `roster` subcommand on the same data (and database) and returns its stdout.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let output = roster(self.dir.path(), self.database_url.as_deref())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "roster {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// The token in the newest verification mail to `email` in the outbox.
+    pub async fn token_for(&self, email: &str) -> String {
+        let mail = self.verification_mail(email).await;
         assert!(
             mail.contains("https://members.example.com/confirm?token="),
             "{mail}"

@@ -7,4 +7,7 @@
 mod config;
 mod harness;
 mod keys;
+mod mail;
+#[path = "../support/smtp.rs"]
+mod smtp;
 mod walk;

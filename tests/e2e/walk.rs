@@ -32,7 +32,11 @@ async fn active_member(app: &TestApp, email: &str) -> Uuid {
         .unwrap()
         .parse()
         .unwrap();
-    let token = app.token_for(email);
+    let token = app.token_for(email).await;
+    // The worker reports the delivery right after handing the mail over; waiting for the
+    // report keeps the audit assertions below exact.
+    app.wait_for_audit(member, "MemberVerificationEmailSent.v1")
+        .await;
     let confirmed = app
         .post("/v1/members/confirm", None, json!({ "token": token }))
         .await;
@@ -129,19 +133,22 @@ async fn walk(backend: Backend) {
         types,
         [
             "MemberRegistered.v1",
+            "MemberVerificationIssued.v1",
+            "MemberVerificationEmailSent.v1",
             "MemberEmailConfirmed.v1",
             "OrgMemberAdded.v1",
             "OrgRoleAssigned.v1",
             "OrgRoleRevoked.v1",
         ]
     );
-    assert!(items[2..].iter().all(|i| i["actor"] == owner.to_string()));
+    assert!(items[4..].iter().all(|i| i["actor"] == owner.to_string()));
+    assert_eq!(items[2]["actor_kind"], "worker");
     let everything = app.get("/v1/audit").await;
     let all = everything.expect(200)["items"].as_array().unwrap().len();
     assert_eq!(
         all,
-        4 * 2 + 1 + 2 + 2,
-        "registrations, confirmations, org, members, roles"
+        4 * 4 + 1 + 2 + 2,
+        "registrations with their tokens and mails, confirmations, org, members, roles"
     );
 
     let ready = app.get("/health/ready").await;

@@ -6,6 +6,9 @@ mod keys;
 mod projections;
 mod replay;
 mod serve;
+mod settings;
+mod shutdown;
+mod worker;
 
 use std::path::PathBuf;
 
@@ -66,8 +69,11 @@ enum Command {
     /// Read the event log.
     #[command(subcommand)]
     Events(events::EventsCommand),
-    /// Run the HTTP API (prints `listening on http://ADDR` once bound).
+    /// Run the HTTP API, the projections and the workers (prints `listening on http://ADDR`
+    /// once bound).
     Serve(serve::ServeArgs),
+    /// Run the reactors and job workers only (prints `worker started`).
+    Worker(worker::WorkerArgs),
     /// Create, list and revoke API keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -80,7 +86,10 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_tracing(matches!(cli.command, Command::Serve(_)));
+    init_tracing(matches!(
+        cli.command,
+        Command::Serve(_) | Command::Worker(_)
+    ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -92,6 +101,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Migrate => {
             let roster = Runtime::open(&config).await?;
+            let side = roster_app::sidedb::SideDb::open(&config).await?;
+            roster_workers::reactor::install(&side, &roster.store).await?;
             println!(
                 "migrated {} store; head position {}",
                 roster.store.backend_name(),
@@ -101,6 +112,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Events(command) => events::run(&Runtime::open(&config).await?, command).await,
         Command::Serve(args) => serve::run(config, args).await,
+        Command::Worker(args) => worker::run(config, args).await,
         Command::Keys(command) => keys::run(&config, command).await,
         Command::Replay(args) => replay::run(&Runtime::open(&config).await?, &config, args).await,
         Command::Projections(command) => {

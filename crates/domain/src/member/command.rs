@@ -65,7 +65,7 @@ pub struct VerificationTicket {
     pub nonce: String,
     /// SHA-256 of the token, URL-safe base64 without padding (43 characters).
     pub token_hash: String,
-    /// How long the token works, counted from the decision: 60 s to 30 days.
+    /// How long the token works, counted from the decision: 1 s to 30 days.
     pub ttl_seconds: u32,
 }
 

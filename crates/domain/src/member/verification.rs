@@ -18,7 +18,7 @@ pub const RESEND_INTERVAL: Duration = Duration::seconds(60);
 pub const RESEND_WINDOW: Duration = Duration::hours(24);
 pub const RESEND_BURST: usize = 5;
 
-const MIN_TTL_SECONDS: u32 = 60;
+const MIN_TTL_SECONDS: u32 = 1;
 const MAX_TTL_SECONDS: u32 = 30 * 24 * 3600;
 /// A SHA-256 in URL-safe base64 without padding.
 const HASH_LEN: std::ops::RangeInclusive<usize> = 43..=43;
@@ -36,7 +36,7 @@ pub(super) fn issue(
     if !(MIN_TTL_SECONDS..=MAX_TTL_SECONDS).contains(&ticket.ttl_seconds) {
         return Err(DomainError::invalid(
             "ttl_seconds",
-            "must be between 60 seconds and 30 days",
+            "must be between 1 second and 30 days",
         ));
     }
     Ok(MemberEvent::VerificationIssued(MemberVerificationIssued {

@@ -9,7 +9,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use roster_app::clock::{ManualClock, V7Ids};
 use roster_app::verification::{DEFAULT_TOKEN_TTL, Verification};
 use roster_app::{CommandHandler, CommandMeta, Runtime};
-use roster_domain::member::{ConfirmMemberEmail, EditMemberProfile, RegisterMember, Visibility};
+use roster_domain::member::{
+    ConfirmMemberEmail, EditMemberProfile, IssueMemberVerification, RegisterMember, Visibility,
+};
 use roster_domain::org::{
     AddOrgMember, AssignOrgRole, CreateOrg, CreateOrgGroup, DefineOrgRole, GrantOrgGroupRole,
     JoinOrgGroup, RevokeOrgRole,
@@ -106,7 +108,7 @@ impl Env {
             fields: BTreeMap::from([("plan".into(), "gold".into())]),
             company: Some("Acme".into()),
             location: None,
-            verification: Some(self.verification().ticket(id)),
+            verification: None,
         });
         self.member(id, command).await;
         id
@@ -120,11 +122,16 @@ impl Env {
         )
     }
 
-    /// Confirms the member's email with their newest token (by its hash, as the API would
-    /// after looking the presented token up).
+    /// Issues a verification token and confirms the member's email with it (by its hash, as
+    /// the API does after looking the presented token up).
     pub async fn confirm(&self, id: Uuid) {
-        let loaded = self.runtime.commands.load::<Member>(id).await.unwrap();
-        let token_hash = loaded.state.verification.unwrap().token_hash;
+        let ticket = self.verification().ticket(id);
+        let token_hash = ticket.token_hash.clone();
+        self.member(
+            id,
+            MemberCommand::IssueVerification(IssueMemberVerification { ticket }),
+        )
+        .await;
         self.member(
             id,
             MemberCommand::ConfirmEmail(ConfirmMemberEmail { token_hash }),

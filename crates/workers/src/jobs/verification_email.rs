@@ -1,0 +1,134 @@
+//! The double opt-in mail: the link with the token issued by `MemberVerificationIssued`.
+//!
+//! The handler sends only while the mail still makes sense: the member pending, the token
+//! still their newest, unexpired and not already mailed. A delivered mail is reported with
+//! `RecordVerificationEmailSent`; a permanent refusal, or the last attempt failing, with
+//! `RecordVerificationEmailFailed`. Both land in the audit log.
+
+use apalis_core::task::data::Data;
+use chrono::Utc;
+use roster_domain::member::{
+    MailFailure, MailOutcome, MemberCommand, MemberStatus, RecordVerificationEmailFailed,
+    RecordVerificationEmailSent,
+};
+use roster_domain::{Member, MemberState};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::Context;
+use crate::job::{Cause, Job, JobResult, Run, permanent, retry};
+use crate::mail::MailTemplate;
+use crate::mail::templates::{VerificationMail, format_time};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerificationEmail {
+    pub member_id: Uuid,
+    /// Which token: the mail carries the one derived from this nonce.
+    pub nonce: String,
+    pub cause: Cause,
+}
+
+impl Job for VerificationEmail {
+    const QUEUE: &'static str = "mail.verification";
+
+    fn cause(&self) -> &Cause {
+        &self.cause
+    }
+}
+
+pub async fn run(job: VerificationEmail, run: Run, ctx: Data<Context>) -> JobResult {
+    let member = ctx
+        .commands
+        .load::<Member>(job.member_id)
+        .await
+        .map_err(|e| retry(format!("cannot read the member: {e}")))?
+        .state;
+    if let Some(reason) = skip_reason(&member, &job.nonce) {
+        tracing::info!(member_id = %job.member_id, reason, "verification mail not needed");
+        return Ok(());
+    }
+    let (Some(personal), Some(pending)) = (&member.personal, &member.verification) else {
+        return Ok(());
+    };
+    let token = ctx.verification.token(job.member_id, &job.nonce);
+    let mail = VerificationMail {
+        name: personal.name.clone(),
+        link: format!("{}/confirm?token={token}", ctx.config.public_url),
+        expires_at: format_time(pending.expires_at),
+    }
+    .render()
+    .map_err(permanent)?;
+    match ctx.mailer.send(&personal.email, &mail, &run.task_id).await {
+        Ok(()) => {
+            metrics::counter!("roster_mails_sent_total", "mail" => "verification").increment(1);
+            let report = RecordVerificationEmailSent { nonce: job.nonce };
+            let command = MemberCommand::RecordVerificationEmailSent(report);
+            ctx.commands
+                .execute::<Member>(
+                    job.member_id,
+                    &command,
+                    &ctx.meta::<VerificationEmail>(&job.cause),
+                )
+                .await
+                // Sent but not recorded: the next run sends again (at least once, never zero).
+                .map_err(|e| retry(format!("sent, but cannot record it: {e}")))?;
+            Ok(())
+        }
+        Err(e) if e.permanent || run.is_last() => {
+            metrics::counter!("roster_mails_failed_total", "mail" => "verification").increment(1);
+            report_failure(&ctx, &job, e.failure, run.attempt).await;
+            Err(permanent(e))
+        }
+        Err(e) => {
+            tracing::warn!(member_id = %job.member_id, attempt = run.attempt, error = %e,
+                "verification mail not sent; will retry");
+            Err(ctx.retry_later::<VerificationEmail>(&run, e).await)
+        }
+    }
+}
+
+/// Why this job should send nothing, if it should not.
+fn skip_reason(member: &MemberState, nonce: &str) -> Option<&'static str> {
+    let Some(pending) = &member.verification else {
+        return Some("the member has no token (erased, or unknown)");
+    };
+    if member.personal.is_none() {
+        return Some("the member's personal data is erased");
+    }
+    if pending.nonce != nonce {
+        return Some("a newer token was issued");
+    }
+    if member.status != MemberStatus::PendingConfirmation {
+        return Some("the member is no longer pending confirmation");
+    }
+    if pending.mail == MailOutcome::Sent {
+        return Some("the mail was sent already");
+    }
+    if pending.expires_at <= Utc::now() {
+        return Some("the token has expired");
+    }
+    None
+}
+
+async fn report_failure(
+    ctx: &Context,
+    job: &VerificationEmail,
+    failure: MailFailure,
+    attempts: usize,
+) {
+    let report = RecordVerificationEmailFailed {
+        nonce: job.nonce.clone(),
+        failure,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+    };
+    let command = MemberCommand::RecordVerificationEmailFailed(report);
+    let meta = ctx.meta::<VerificationEmail>(&job.cause);
+    if let Err(e) = ctx
+        .commands
+        .execute::<Member>(job.member_id, &command, &meta)
+        .await
+    {
+        tracing::error!(member_id = %job.member_id, error = %e,
+            "the verification mail failed for good, and the failure cannot be recorded");
+    }
+}

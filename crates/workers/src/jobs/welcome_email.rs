@@ -1,0 +1,63 @@
+//! The welcome mail after the email is confirmed: what the member has, the terms, next steps.
+
+use apalis_core::task::data::Data;
+use roster_domain::Member;
+use roster_domain::member::MemberStatus;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::Context;
+use crate::job::{Cause, Job, JobResult, Run, permanent, retry};
+use crate::mail::MailTemplate;
+use crate::mail::templates::WelcomeMail;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WelcomeEmail {
+    pub member_id: Uuid,
+    pub cause: Cause,
+}
+
+impl Job for WelcomeEmail {
+    const QUEUE: &'static str = "mail.welcome";
+
+    fn cause(&self) -> &Cause {
+        &self.cause
+    }
+}
+
+pub async fn run(job: WelcomeEmail, run: Run, ctx: Data<Context>) -> JobResult {
+    let member = ctx
+        .commands
+        .load::<Member>(job.member_id)
+        .await
+        .map_err(|e| retry(format!("cannot read the member: {e}")))?
+        .state;
+    let Some(personal) = member
+        .personal
+        .filter(|_| member.status == MemberStatus::Active)
+    else {
+        tracing::info!(member_id = %job.member_id, "welcome mail not needed: the member is not active");
+        return Ok(());
+    };
+    let mail = WelcomeMail {
+        name: personal.name,
+        // Plans and memberships come with their own issue; until then there is no tier to name.
+        plan: None,
+        terms_url: ctx.config.terms_url(),
+        start_url: ctx.config.public_url.clone(),
+    }
+    .render()
+    .map_err(permanent)?;
+    match ctx.mailer.send(&personal.email, &mail, &run.task_id).await {
+        Ok(()) => {
+            metrics::counter!("roster_mails_sent_total", "mail" => "welcome").increment(1);
+            Ok(())
+        }
+        Err(e) if e.permanent || run.is_last() => {
+            metrics::counter!("roster_mails_failed_total", "mail" => "welcome").increment(1);
+            tracing::warn!(member_id = %job.member_id, error = %e, "welcome mail failed for good");
+            Err(permanent(e))
+        }
+        Err(e) => Err(ctx.retry_later::<WelcomeEmail>(&run, e).await),
+    }
+}

@@ -1,0 +1,215 @@
+//! Sending mail: a [`Mailer`] over SMTP (lettre: STARTTLS or implicit TLS, credentials, from
+//! `ROSTER_SMTP_URL`) or, with no SMTP configured, over the file [`outbox`]. Failures are
+//! classified for the jobs: a permanent refusal is never retried, anything else may be.
+//!
+//! Nothing here logs an address: SMTP replies may quote it, so a [`MailError`] keeps only the
+//! kind of failure and the reply code.
+
+pub mod outbox;
+pub mod templates;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use roster_domain::member::{MailFailure, MailFailureKind};
+
+pub use outbox::FileOutbox;
+pub use templates::{MailTemplate, Rendered};
+
+/// Longest wait for an SMTP server at any step (connect, each reply).
+pub const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Where mail goes.
+#[derive(Clone)]
+pub enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Outbox(FileOutbox),
+}
+
+/// Puts rendered mails into messages and hands them to the transport.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+}
+
+/// Why a mailer cannot be built from the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum MailConfigError {
+    #[error("ROSTER_SMTP_URL is not a usable SMTP URL: {0}")]
+    SmtpUrl(String),
+    #[error("ROSTER_MAIL_FROM is not a mailbox like `Roster <roster@example.com>`: {0}")]
+    From(String),
+}
+
+/// Why a mail was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("mail not sent ({}{}): {}", failure.kind.as_str(), failure.smtp_code.map(|c| format!(", SMTP {c}")).unwrap_or_default(), if *.permanent { "permanent" } else { "may succeed later" })]
+pub struct MailError {
+    pub failure: MailFailure,
+    /// Trying again cannot help (a 5xx reply, an address that is not one).
+    pub permanent: bool,
+}
+
+impl Mailer {
+    /// SMTP when `smtp_url` is given (`smtp://user:pass@host:587?tls=required` for STARTTLS,
+    /// `smtps://…` for implicit TLS, plain `smtp://host:port` for a local relay), else the
+    /// file outbox.
+    pub fn new(
+        smtp_url: Option<&str>,
+        outbox: FileOutbox,
+        from: &str,
+    ) -> Result<Self, MailConfigError> {
+        let from = from
+            .parse::<Mailbox>()
+            .map_err(|e| MailConfigError::From(e.to_string()))?;
+        let transport = match smtp_url {
+            Some(url) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    // The URL may hold a password: say what is wrong without repeating it.
+                    .map_err(|e| MailConfigError::SmtpUrl(redact(&e.to_string(), url)))?
+                    .timeout(Some(SMTP_TIMEOUT))
+                    .build(),
+            ),
+            None => Transport::Outbox(outbox),
+        };
+        Ok(Self { transport, from })
+    }
+
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// Sends `mail` to `to`. `message_id` is stable for one job, so a mail sent twice (a worker
+    /// that died between sending and acknowledging) carries the same `Message-ID` both times.
+    pub async fn send(&self, to: &str, mail: &Rendered, message_id: &str) -> Result<(), MailError> {
+        let message = self.message(to, mail, message_id)?;
+        match &self.transport {
+            Transport::Smtp(smtp) => smtp.send(message).await.map(drop).map_err(classify),
+            Transport::Outbox(outbox) => outbox
+                .write(&message.formatted(), message_id, Utc::now())
+                .await
+                .map(drop)
+                .map_err(|e| {
+                    tracing::warn!(error = %e, "cannot write to the outbox");
+                    MailError {
+                        failure: failure(MailFailureKind::Unreachable, None),
+                        permanent: false,
+                    }
+                }),
+        }
+    }
+
+    fn message(&self, to: &str, mail: &Rendered, message_id: &str) -> Result<Message, MailError> {
+        let unsendable = || MailError {
+            failure: failure(MailFailureKind::Unsendable, None),
+            permanent: true,
+        };
+        let to = to.parse::<Mailbox>().map_err(|_| unsendable())?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .message_id(Some(format!("<{message_id}@roster>")))
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(part(ContentType::TEXT_PLAIN, &mail.text))
+                    .singlepart(part(ContentType::TEXT_HTML, &mail.html)),
+            )
+            .map_err(|_| unsendable())
+    }
+}
+
+/// A body part in 8bit, so links read as written: quoted-printable (lettre's choice for lines
+/// over 76 characters, which a link with a token is) would turn `token=` into `token=3D` and
+/// break the link across lines. 8bit allows lines up to 998 octets (RFC 5322); a text with
+/// longer lines is left to lettre's choice.
+fn part(content_type: ContentType, text: &str) -> SinglePart {
+    let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    let body = if crlf.split("\r\n").all(|line| line.len() <= MAX_LINE) {
+        Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::EightBit)
+    } else {
+        Body::new(text.to_owned())
+    };
+    SinglePart::builder().header(content_type).body(body)
+}
+
+/// The longest line 8bit allows, without its CRLF.
+const MAX_LINE: usize = 998;
+
+fn failure(kind: MailFailureKind, smtp_code: Option<u16>) -> MailFailure {
+    MailFailure { kind, smtp_code }
+}
+
+/// 5xx is permanent, 4xx transient; no reply at all (connection, TLS, timeout) is the server
+/// being unreachable, which may pass.
+fn classify(error: lettre::transport::smtp::Error) -> MailError {
+    let code = error
+        .status()
+        .and_then(|code| code.to_string().parse::<u16>().ok());
+    let (kind, permanent) = if error.is_permanent() {
+        (MailFailureKind::Rejected, true)
+    } else if error.is_transient() {
+        (MailFailureKind::Deferred, false)
+    } else {
+        (MailFailureKind::Unreachable, false)
+    };
+    MailError {
+        failure: failure(kind, code),
+        permanent,
+    }
+}
+
+/// `text` with the URL's password (if any) blanked out.
+fn redact(text: &str, url: &str) -> String {
+    let password = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(credentials, _)| credentials.split_once(':'))
+        .map(|(_, password)| password)
+        .filter(|p| !p.is_empty());
+    match password {
+        Some(password) => text.replace(password, "***"),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_in_the_smtp_url_is_never_repeated_in_an_error() {
+        let error = Mailer::new(
+            Some("smtp://user:s3cret@host:587?tls=bogus"),
+            FileOutbox::new("/nonexistent".into()),
+            "roster@example.com",
+        )
+        .err()
+        .unwrap();
+        assert!(!error.to_string().contains("s3cret"), "{error}");
+    }
+
+    #[test]
+    fn long_links_stay_whole_with_their_equals_sign() {
+        let link = format!(
+            "https://members.example.com/confirm?token={}",
+            "a".repeat(43)
+        );
+        let part = part(ContentType::TEXT_PLAIN, &format!("Zoë, open\n{link}\n"));
+        let text = String::from_utf8(part.formatted()).unwrap();
+        assert!(text.contains(&format!("\r\n{link}\r\n")), "{text}");
+        assert!(text.contains("Content-Transfer-Encoding: 8bit"), "{text}");
+        assert!(text.contains("Zoë"), "{text}");
+    }
+
+    #[test]
+    fn a_text_with_overlong_lines_is_encoded_by_lettre() {
+        let part = part(ContentType::TEXT_PLAIN, &"x".repeat(2000));
+        let text = String::from_utf8(part.formatted()).unwrap();
+        assert!(!text.contains("Content-Transfer-Encoding: 8bit"), "{text}");
+    }
+}

@@ -1,0 +1,11 @@
+//! The workers against real things: the log on SQLite and PostgreSQL, apalis queues on the
+//! same backend, and an SMTP server (aiosmtpd) that the tests read.
+
+// Test helpers fail the test by panicking, like the tests themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod delivery;
+mod harness;
+mod reactor;
+#[path = "../../../../tests/support/smtp.rs"]
+mod smtp;

@@ -1,0 +1,98 @@
+//! The reactor: one job per event however often the event is delivered, a start at the head
+//! of the log, and a checkpoint of its own.
+
+use roster_workers::job::Job;
+use roster_workers::jobs::verification_email::VerificationEmail;
+use roster_workers::reactor::{self, Enqueue, jobs_for};
+
+use crate::harness::{Backend, config, env};
+use crate::on_both_backends;
+use crate::smtp::{SmtpSink, header};
+
+on_both_backends!(
+    an_event_delivered_twice_enqueues_one_job,
+    a_new_reactor_starts_at_the_head_and_acts_only_on_what_follows,
+    the_reactor_keeps_a_checkpoint_of_its_own,
+);
+
+async fn an_event_delivered_twice_enqueues_one_job(backend: Backend) {
+    let env = env(backend).await;
+    let member = env.register("once@example.com").await;
+    let issued = env
+        .wait_for_event(member, "MemberVerificationIssued.v1")
+        .await;
+    let jobs = jobs_for(&issued);
+    let [Enqueue::VerificationEmail(job)] = jobs.as_slice() else {
+        panic!("one verification mail job, got {jobs:?}");
+    };
+    assert!(
+        env.queues.push(job.clone(), 3).await.unwrap(),
+        "new the first time"
+    );
+    assert!(
+        !env.queues.push(job.clone(), 3).await.unwrap(),
+        "a no-op the second time"
+    );
+    // Decoding the event again (a re-delivery) gives the same job, with the same id.
+    let again = jobs_for(&issued);
+    let [Enqueue::VerificationEmail(again)] = again.as_slice() else {
+        panic!("{again:?}");
+    };
+    assert!(!env.queues.push(again.clone(), 3).await.unwrap());
+    let stored = env.jobs(VerificationEmail::QUEUE).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0].id,
+        job.cause.task_id(VerificationEmail::QUEUE).to_string()
+    );
+    assert_eq!(stored[0].max_attempts, 3);
+}
+
+async fn a_new_reactor_starts_at_the_head_and_acts_only_on_what_follows(backend: Backend) {
+    let env = env(backend).await;
+    let sink = SmtpSink::start();
+    // Registered before any reactor was known to this database: history, not acted on.
+    env.register("before@example.com").await;
+    let workers = env.workers(config(Some(sink.url()), "1s")).await;
+    let after = env.register("after@example.com").await;
+    env.wait_for_event(after, "MemberVerificationEmailSent.v1")
+        .await;
+    workers.shutdown().await;
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(header(&mails[0], "To"), Some("after@example.com"));
+    assert_eq!(env.jobs(VerificationEmail::QUEUE).await.len(), 1);
+}
+
+async fn the_reactor_keeps_a_checkpoint_of_its_own(backend: Backend) {
+    let env = env(backend).await;
+    let sink = SmtpSink::start();
+    let workers = env.workers(config(Some(sink.url()), "1s")).await;
+    let member = env.register("cp@example.com").await;
+    env.wait_for_event(member, "MemberVerificationEmailSent.v1")
+        .await;
+    workers.shutdown().await;
+    let head = env.runtime.store.head().await.unwrap();
+    let issued = env
+        .wait_for_event(member, "MemberVerificationIssued.v1")
+        .await;
+    let positions = env.side.reactor_positions().await.unwrap();
+    let (name, position) = &positions[0];
+    assert_eq!(name, reactor::MAIL);
+    assert!(
+        *position >= issued.position && *position <= head,
+        "checkpoint {position}, issued at {}, head {head}",
+        issued.position
+    );
+    // Started again, the reactor goes on from its checkpoint: the next registration is mailed,
+    // and (events being handled in order) nothing before it was mailed again.
+    let workers = env.workers(config(Some(sink.url()), "1s")).await;
+    let next = env.register("next@example.com").await;
+    env.wait_for_event(next, "MemberVerificationEmailSent.v1")
+        .await;
+    workers.shutdown().await;
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 2);
+    assert_eq!(header(&mails[1], "To"), Some("next@example.com"));
+    assert_eq!(env.jobs(VerificationEmail::QUEUE).await.len(), 2);
+}

@@ -1,0 +1,196 @@
+//! A real SMTP server for tests: `smtp_sink.py` on aiosmtpd (from PyPI, installed into the
+//! checkout's `.tools/python` on first use), on a loopback port. Tests read what arrived from
+//! its folder and steer it (hold the reply, refuse, defer) with flag files.
+//!
+//! Include with `#[path = ".../tests/support/smtp.rs"] mod smtp;` from a crate under `crates/`.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The pinned Python packages (aiosmtpd), shared with `scripts/test`.
+const REQUIREMENTS: &str = "tests/support/requirements.txt";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Where aiosmtpd is installed (installing it the first time).
+pub fn python_path() -> PathBuf {
+    static INSTALLED: OnceLock<PathBuf> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let target = workspace().join(".tools/python");
+            if target.join("aiosmtpd").is_dir() {
+                return target;
+            }
+            // Installed beside the final folder, then renamed into place: a concurrent run
+            // never sees half an installation.
+            std::fs::create_dir_all(workspace().join(".tools")).unwrap();
+            let partial = workspace().join(format!(".tools/python.partial-{}", std::process::id()));
+            let status = Command::new("python3")
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
+                .arg("--target")
+                .arg(&partial)
+                .arg("-r")
+                .arg(workspace().join(REQUIREMENTS))
+                .status()
+                .expect("python3 is needed to run the SMTP test server");
+            assert!(
+                status.success(),
+                "pip could not install {REQUIREMENTS} into {}",
+                partial.display()
+            );
+            if std::fs::rename(&partial, &target).is_err() {
+                let _ = std::fs::remove_dir_all(&partial);
+            }
+            assert!(
+                target.join("aiosmtpd").is_dir(),
+                "aiosmtpd is not in {}",
+                target.display()
+            );
+            target
+        })
+        .clone()
+}
+
+/// A port nothing listens on (yet).
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+pub struct SmtpSink {
+    child: Child,
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl SmtpSink {
+    /// A server on a free port.
+    pub fn start() -> Self {
+        Self::start_on(0)
+    }
+
+    /// A server on `port` (0 picks one).
+    pub fn start_on(port: u16) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new("python3")
+            .arg(workspace().join("tests/support/smtp_sink.py"))
+            .arg("--dir")
+            .arg(dir.path())
+            .arg("--port")
+            .arg(port.to_string())
+            .env("PYTHONPATH", python_path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("cannot start the SMTP test server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("the SMTP test server did not start: {line:?}"));
+        SmtpSink { child, port, dir }
+    }
+
+    /// `smtp://127.0.0.1:PORT` (plain SMTP: the server is local).
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message received so far, oldest first, as received.
+    pub fn messages(&self) -> Vec<String> {
+        let mut files: Vec<_> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
+    }
+
+    /// Waits (polling) until at least `count` messages have arrived; fails the test after
+    /// `within`.
+    pub fn wait_for(&self, count: usize, within: Duration) -> Vec<String> {
+        let deadline = Instant::now() + within;
+        loop {
+            let messages = self.messages();
+            if messages.len() >= count {
+                return messages;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} of {count} mails arrived within {within:?}",
+                messages.len()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn flag(&self, name: &str, on: bool) {
+        let path = self.dir.path().join(name);
+        if on {
+            std::fs::write(path, b"").unwrap();
+        } else {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    /// While on, a message is stored but its reply withheld.
+    pub fn hold(&self, on: bool) {
+        self.flag(".hold", on);
+    }
+
+    /// While on, every recipient is refused for good (550).
+    pub fn reject(&self, on: bool) {
+        self.flag(".reject", on);
+    }
+
+    /// While on, every recipient is refused for now (451).
+    pub fn defer(&self, on: bool) {
+        self.flag(".defer", on);
+    }
+}
+
+/// The token in the confirmation link of a received mail.
+pub fn token_in(mail: &str) -> String {
+    let start = mail.find("token=").expect("a link with a token") + "token=".len();
+    mail[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// The value of header `name` in a received mail.
+pub fn header<'a>(mail: &'a str, name: &str) -> Option<&'a str> {
+    let prefix = format!("{}:", name.to_ascii_lowercase());
+    mail.lines()
+        .take_while(|line| !line.is_empty())
+        .find(|line| line.to_ascii_lowercase().starts_with(&prefix))
+        .map(|line| line[prefix.len()..].trim())
+}
