@@ -164,6 +164,37 @@ async fn replay_sends_no_mail(backend: Backend) {
     let mails = sink.messages();
     assert_eq!(mails.len(), 3, "the replay sent nothing");
     assert_eq!(header(&mails[2], "To"), Some("r3@example.com"));
+
+    // Operators see the reactor's checkpoint and the jobs, apart from the projections. The
+    // last job is acknowledged (and the checkpoint saved) just after the mail is recorded.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let status: serde_json::Value =
+            serde_json::from_str(&app.cli(&["workers", "status", "--json"])).unwrap();
+        let done = status["queues"]["mail.verification"]["Done"] == 3;
+        let reactor = &status["reactors"][0];
+        if done && reactor["name"] == "mail" && reactor["lag_events"] == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = app.cli(&["workers", "status"]);
+    assert!(status.contains("reactor mail"), "{status}");
+    assert!(
+        status.contains("queue   mail.verification    3 Done"),
+        "{status}"
+    );
+    let metrics = app.get("/metrics").await;
+    let metrics = metrics.body.as_str().unwrap_or_default().to_owned();
+    assert!(
+        metrics.contains("roster_projection_lag_events{projection=\"reactor:mail\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("roster_mails_sent_total{mail=\"verification\"} 3"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

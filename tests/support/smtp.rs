@@ -82,6 +82,22 @@ impl Drop for SmtpSink {
     }
 }
 
+/// How the server secures itself and who it lets in.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SinkOptions {
+    pub tls: Option<TlsMode>,
+    /// `(user, password)` that AUTH must present.
+    pub auth: Option<(&'static str, &'static str)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// STARTTLS, required before anything else.
+    StartTls,
+    /// TLS from the first byte (smtps).
+    Implicit,
+}
+
 impl SmtpSink {
     /// A server on a free port.
     pub fn start() -> Self {
@@ -90,13 +106,46 @@ impl SmtpSink {
 
     /// A server on `port` (0 picks one).
     pub fn start_on(port: u16) -> Self {
+        Self::spawn(port, SinkOptions::default())
+    }
+
+    /// A server on a free port with TLS (a certificate for `localhost` from a CA of its own,
+    /// see [`SmtpSink::ca_file`]) and/or required credentials.
+    pub fn start_with(options: SinkOptions) -> Self {
+        Self::spawn(0, options)
+    }
+
+    /// The CA that signed the server's certificate (PEM), when it has one.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("tls/ca.pem")
+    }
+
+    fn spawn(port: u16, options: SinkOptions) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new("python3")
+        let mut command = Command::new("python3");
+        command
             .arg(workspace().join("tests/support/smtp_sink.py"))
             .arg("--dir")
             .arg(dir.path())
             .arg("--port")
-            .arg(port.to_string())
+            .arg(port.to_string());
+        if let Some(mode) = options.tls {
+            let tls = dir.path().join("tls");
+            make_certificates(&tls);
+            let mode = match mode {
+                TlsMode::StartTls => "starttls",
+                TlsMode::Implicit => "implicit",
+            };
+            command
+                .args(["--tls", mode, "--cert"])
+                .arg(tls.join("server.pem"))
+                .arg("--key")
+                .arg(tls.join("server.key"));
+        }
+        if let Some((user, password)) = options.auth {
+            command.arg("--auth").arg(format!("{user}:{password}"));
+        }
+        let mut child = command
             .env("PYTHONPATH", python_path())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -175,6 +224,81 @@ impl SmtpSink {
     pub fn defer(&self, on: bool) {
         self.flag(".defer", on);
     }
+}
+
+/// A CA and a server certificate for `localhost` and 127.0.0.1 signed by it, in `dir`
+/// (`ca.pem`, `server.pem`, `server.key`), made with the openssl command line.
+fn make_certificates(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let openssl = |args: &[&str]| {
+        let output = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("the openssl command makes the test certificates");
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Roster test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    std::fs::write(
+        dir.join("server.ext"),
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
 }
 
 /// The token in the confirmation link of a received mail.

@@ -8,9 +8,14 @@ then renamed). Files in DIR steer it while it runs:
   .hold    after storing a message, wait with the reply until the file is removed: the
            client has sent the mail but does not know it yet
 
+With --tls starttls the server offers STARTTLS and requires it; with --tls implicit it speaks
+TLS from the first byte (smtps). --auth USER:PASSWORD requires AUTH PLAIN or LOGIN with those
+credentials before MAIL FROM (and refuses others with 535).
+
 Prints "listening on 127.0.0.1:PORT" once bound. Stops on SIGTERM or SIGINT.
 
-Usage: smtp_sink.py --dir DIR [--port PORT]
+Usage: smtp_sink.py --dir DIR [--port PORT] [--tls starttls|implicit --cert PEM --key PEM]
+                    [--auth USER:PASSWORD]
 """
 
 import argparse
@@ -18,9 +23,10 @@ import asyncio
 import itertools
 import os
 import signal
+import ssl
 import sys
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Sink:
@@ -51,18 +57,53 @@ class Sink:
         return "250 OK: queued"
 
 
+def authenticator(expected):
+    user, password = expected.split(":", 1)
+
+    def check(server, session, envelope, mechanism, auth_data):
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login.decode() == user
+            and auth_data.password.decode() == password
+        )
+        # handled=False: aiosmtpd itself answers a failure (535); True would leave it silent.
+        return AuthResult(success=ok, handled=False)
+
+    return check
+
+
 async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--tls", choices=["starttls", "implicit"])
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
+    parser.add_argument("--auth")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     handler = Sink(args.dir)
+    context = None
+    if args.tls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.cert, args.key)
+    options = dict(hostname="sink.test", enable_SMTPUTF8=True)
+    if args.tls == "starttls":
+        options.update(tls_context=context, require_starttls=True)
+    if args.auth:
+        # With STARTTLS, AUTH only once TLS is up. aiosmtpd does not see implicit TLS (it is
+        # the listening socket's), so there, and with no TLS at all, it must not insist.
+        options.update(
+            authenticator=authenticator(args.auth),
+            auth_required=True,
+            auth_require_tls=args.tls == "starttls",
+        )
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname="sink.test", enable_SMTPUTF8=True),
+        lambda: SMTP(handler, **options),
         host="127.0.0.1",
         port=args.port,
+        ssl=context if args.tls == "implicit" else None,
     )
     port = server.sockets[0].getsockname()[1]
     print(f"listening on 127.0.0.1:{port}", flush=True)

@@ -9,6 +9,7 @@ mod serve;
 mod settings;
 mod shutdown;
 mod worker;
+mod workers_status;
 
 use std::path::PathBuf;
 
@@ -74,6 +75,9 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Run the reactors and job workers only (prints `worker started`).
     Worker(worker::WorkerArgs),
+    /// Watch the reactors and job queues.
+    #[command(subcommand)]
+    Workers(workers_status::WorkersCommand),
     /// Create, list and revoke API keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -113,6 +117,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Events(command) => events::run(&Runtime::open(&config).await?, command).await,
         Command::Serve(args) => serve::run(config, args).await,
         Command::Worker(args) => worker::run(config, args).await,
+        Command::Workers(command) => {
+            workers_status::run(&Runtime::open(&config).await?, &config, command).await
+        }
         Command::Keys(command) => keys::run(&config, command).await,
         Command::Replay(args) => replay::run(&Runtime::open(&config).await?, &config, args).await,
         Command::Projections(command) => {

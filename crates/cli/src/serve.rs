@@ -14,6 +14,7 @@ use roster_app::sidedb::SideDb;
 use roster_app::verification::Verification;
 use roster_app::{Runtime, StorageConfig};
 use roster_projections::{Projections, ReadModels, RunnerConfig};
+use roster_store::DynStore;
 
 use crate::settings::{Settings, with_file};
 use crate::shutdown::shutdown_signal;
@@ -66,7 +67,7 @@ pub async fn run(storage: StorageConfig, args: ServeArgs) -> anyhow::Result<()> 
     let db = roster_projections::Db::open(&storage).await?;
     let projections = Projections::start(&runtime, db.clone(), RunnerConfig::default()).await?;
     let read_models = ReadModels::new(&runtime, db);
-    let probe = projections_probe(read_models.clone());
+    let probe = components_probe(read_models.clone(), side.clone(), runtime.store.clone());
     let state = ApiState::new(runtime, side, verification, read_models)
         .with_body_limit(settings.body_limit)
         .with_key_cache(KEY_CACHE_TTL)
@@ -85,14 +86,15 @@ pub async fn run(storage: StorageConfig, args: ServeArgs) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Readiness and lag metrics from the projections' checkpoints: a stopped projection (one that
-/// met an event it could not apply) makes the process not ready.
-fn projections_probe(read_models: ReadModels) -> Probe {
+/// Readiness and lag metrics from the projections' checkpoints and the reactors' (as
+/// `reactor:<name>`): a stopped projection (one that met an event it could not apply) makes the
+/// process not ready; a reactor behind is reported, not unready (mail may wait).
+fn components_probe(read_models: ReadModels, side: SideDb, store: DynStore) -> Probe {
     Arc::new(move || -> ProbeFuture {
-        let read_models = read_models.clone();
+        let (read_models, side, store) = (read_models.clone(), side.clone(), store.clone());
         Box::pin(async move {
             let statuses = read_models.status().await.map_err(|e| e.to_string())?;
-            Ok(statuses
+            let mut components: Vec<_> = statuses
                 .into_iter()
                 .map(|s| ComponentStatus {
                     healthy: s.state != "stopped",
@@ -101,7 +103,18 @@ fn projections_probe(read_models: ReadModels) -> Probe {
                     lag_seconds: s.lag_seconds,
                     detail: s.error,
                 })
-                .collect())
+                .collect();
+            let reactors = roster_workers::reactor::status(&side, &store)
+                .await
+                .map_err(|e| e.to_string())?;
+            components.extend(reactors.into_iter().map(|r| ComponentStatus {
+                name: format!("reactor:{}", r.name),
+                healthy: true,
+                lag_events: r.lag_events,
+                lag_seconds: r.lag_seconds,
+                detail: None,
+            }));
+            Ok(components)
         })
     })
 }

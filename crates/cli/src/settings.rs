@@ -11,6 +11,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use roster_app::StorageConfig;
 use roster_workers::config::parse_duration as parse_std_duration;
+use roster_workers::mail::SmtpSettings;
 use roster_workers::{RetrySchedule, WorkerConfig};
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +35,8 @@ pub struct Settings {
     /// `smtp://user:pass@host:port` (`?tls=required` for STARTTLS), `smtps://…`; unset
     /// writes mails to `DATA_DIR/outbox/`.
     pub smtp_url: Option<String>,
+    /// PEM certificates to trust for the SMTP server besides the public roots.
+    pub smtp_ca_file: Option<PathBuf>,
     /// Where welcome mails point for the terms; defaults to `<public url>/terms`.
     pub terms_url: Option<String>,
     /// Waits between attempts of a failed mail: `1m,5m,15m,1h,3h,6h`.
@@ -60,6 +63,7 @@ impl Default for Settings {
             database_url: None,
             master_key: None,
             smtp_url: None,
+            smtp_ca_file: None,
             terms_url: None,
             mail_retry_schedule: "1m,5m,15m,1h,3h,6h".into(),
             worker_poll: "500ms".into(),
@@ -78,6 +82,7 @@ const ENV_KEYS: &[&str] = &[
     "token_ttl",
     "body_limit",
     "smtp_url",
+    "smtp_ca_file",
     "terms_url",
     "mail_retry_schedule",
     "worker_poll",
@@ -118,7 +123,14 @@ impl Settings {
         };
         let mut config = WorkerConfig::new(public_url);
         config.mail_from.clone_from(&self.mail_from);
-        config.smtp_url = self.smtp_url.clone().filter(|url| !url.is_empty());
+        config.smtp = self
+            .smtp_url
+            .clone()
+            .filter(|url| !url.is_empty())
+            .map(|url| SmtpSettings {
+                url,
+                ca_file: self.smtp_ca_file.clone(),
+            });
         config.terms_url = self.terms_url.clone().filter(|url| !url.is_empty());
         config.mail_retry = RetrySchedule::parse(&self.mail_retry_schedule)
             .map_err(|e| anyhow::anyhow!("ROSTER_MAIL_RETRY_SCHEDULE: {e}"))?;
@@ -176,6 +188,6 @@ mod tests {
             .unwrap();
         assert_eq!(config.public_url, "https://example.com");
         assert_eq!(config.mail_retry.max_attempts(), 7);
-        assert!(config.smtp_url.is_none());
+        assert!(config.smtp.is_none());
     }
 }

@@ -52,7 +52,7 @@ pub async fn start(
     let config = settings.worker_config(public_url)?;
     let queues = Queues::open(storage, &config).await?;
     let outbox = FileOutbox::new(storage.data_dir.join("outbox"));
-    let mailer = Mailer::new(config.smtp_url.as_deref(), outbox, &config.mail_from)?;
+    let mailer = Mailer::new(config.smtp.as_ref(), outbox, &config.mail_from)?;
     let verification = Verification::new(
         runtime.vault.clone(),
         runtime.store.clone(),

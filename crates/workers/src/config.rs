@@ -11,9 +11,9 @@ pub struct WorkerConfig {
     pub public_url: String,
     /// Sender mailbox (`ROSTER_MAIL_FROM`).
     pub mail_from: String,
-    /// `smtp://…` or `smtps://…` (`ROSTER_SMTP_URL`); `None` writes `.eml` files to the
-    /// outbox in the data dir.
-    pub smtp_url: Option<String>,
+    /// `smtp://…` or `smtps://…` (`ROSTER_SMTP_URL`) and extra roots to trust
+    /// (`ROSTER_SMTP_CA_FILE`); `None` writes `.eml` files to the outbox in the data dir.
+    pub smtp: Option<crate::mail::SmtpSettings>,
     /// The terms a welcome mail points to (`ROSTER_TERMS_URL`); defaults to
     /// `<public url>/terms`.
     pub terms_url: Option<String>,
@@ -38,7 +38,7 @@ impl WorkerConfig {
         Self {
             public_url: public_url.into().trim_end_matches('/').to_owned(),
             mail_from: "Roster <roster@localhost>".into(),
-            smtp_url: None,
+            smtp: None,
             terms_url: None,
             mail_retry: RetrySchedule::default(),
             poll_interval: Duration::from_millis(500),

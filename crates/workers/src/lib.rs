@@ -122,6 +122,9 @@ impl Workers {
     }
 }
 
+/// Every queue this build runs a worker for.
+pub const QUEUES: &[&str] = &[VerificationEmail::QUEUE, WelcomeEmail::QUEUE];
+
 /// A name no other worker has: apalis keys liveness and job locks by it.
 fn worker_name(queue: &str) -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());

@@ -50,6 +50,41 @@ pub async fn install(side: &SideDb, store: &DynStore) -> Result<(), StoreError> 
     Ok(())
 }
 
+/// Where a reactor is, and how far behind the log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReactorStatus {
+    pub name: String,
+    pub position: Position,
+    /// Events after its checkpoint (positions are dense, so this is head - position).
+    pub lag_events: u64,
+    /// Age of the oldest event it has not handled yet (0 when caught up).
+    pub lag_seconds: f64,
+}
+
+/// Every known reactor's position and lag.
+pub async fn status(side: &SideDb, store: &DynStore) -> Result<Vec<ReactorStatus>, StoreError> {
+    let head = store.head().await?;
+    let now = chrono::Utc::now();
+    let mut statuses = Vec::new();
+    for (name, position) in side.reactor_positions().await? {
+        let lag_events = head.saturating_sub(position);
+        let lag_seconds = if lag_events == 0 {
+            0.0
+        } else {
+            store.read_all(position, 1).await?.first().map_or(0.0, |e| {
+                (now - e.metadata.recorded_at).as_seconds_f64().max(0.0)
+            })
+        };
+        statuses.push(ReactorStatus {
+            name,
+            position,
+            lag_events,
+            lag_seconds,
+        });
+    }
+    Ok(statuses)
+}
+
 /// A job the reactor wants stored.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Enqueue {

@@ -148,6 +148,9 @@ pub enum MailFailureKind {
     Deferred,
     /// No server could be reached (connection, TLS or timeout) until the last attempt.
     Unreachable,
+    /// The server refused Roster's credentials (SMTP 530, 534, 535, 538) until the last
+    /// attempt: a configuration to fix, retried meanwhile.
+    Unauthorized,
     /// The address or the message could not be put into a mail at all.
     Unsendable,
 }
@@ -158,6 +161,7 @@ impl MailFailureKind {
             Self::Rejected => "rejected",
             Self::Deferred => "deferred",
             Self::Unreachable => "unreachable",
+            Self::Unauthorized => "unauthorized",
             Self::Unsendable => "unsendable",
         }
     }

@@ -13,6 +13,7 @@ use std::time::Duration;
 use chrono::Utc;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use roster_domain::member::{MailFailure, MailFailureKind};
 
@@ -41,8 +42,20 @@ pub struct Mailer {
 pub enum MailConfigError {
     #[error("ROSTER_SMTP_URL is not a usable SMTP URL: {0}")]
     SmtpUrl(String),
+    #[error("ROSTER_SMTP_CA_FILE: {0}")]
+    CaFile(String),
     #[error("ROSTER_MAIL_FROM is not a mailbox like `Roster <roster@example.com>`: {0}")]
     From(String),
+}
+
+/// How to reach the SMTP server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://user:pass@host:465`
+    /// (implicit TLS), `smtp://host:25` (plain, for a local relay).
+    pub url: String,
+    /// PEM certificates to trust besides the public roots, for a relay with a private CA.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// Why a mail was not sent.
@@ -55,25 +68,17 @@ pub struct MailError {
 }
 
 impl Mailer {
-    /// SMTP when `smtp_url` is given (`smtp://user:pass@host:587?tls=required` for STARTTLS,
-    /// `smtps://…` for implicit TLS, plain `smtp://host:port` for a local relay), else the
-    /// file outbox.
+    /// SMTP when `smtp` is given, else the file outbox.
     pub fn new(
-        smtp_url: Option<&str>,
+        smtp: Option<&SmtpSettings>,
         outbox: FileOutbox,
         from: &str,
     ) -> Result<Self, MailConfigError> {
         let from = from
             .parse::<Mailbox>()
             .map_err(|e| MailConfigError::From(e.to_string()))?;
-        let transport = match smtp_url {
-            Some(url) => Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    // The URL may hold a password: say what is wrong without repeating it.
-                    .map_err(|e| MailConfigError::SmtpUrl(redact(&e.to_string(), url)))?
-                    .timeout(Some(SMTP_TIMEOUT))
-                    .build(),
-            ),
+        let transport = match smtp {
+            Some(smtp) => Transport::Smtp(smtp_transport(smtp)?),
             None => Transport::Outbox(outbox),
         };
         Ok(Self { transport, from })
@@ -123,6 +128,41 @@ impl Mailer {
     }
 }
 
+fn smtp_transport(
+    smtp: &SmtpSettings,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailConfigError> {
+    let url = smtp.url.as_str();
+    // The URL may hold a password: errors say what is wrong without repeating it.
+    let bad_url = |e: &dyn std::fmt::Display| MailConfigError::SmtpUrl(redact(&e.to_string(), url));
+    let mut builder =
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| bad_url(&e))?;
+    if let Some(ca_file) = &smtp.ca_file {
+        let parsed = url::Url::parse(url).map_err(|e| bad_url(&e))?;
+        let host = parsed.host_str().ok_or_else(|| bad_url(&"no host"))?;
+        let pem = std::fs::read(ca_file)
+            .map_err(|e| MailConfigError::CaFile(format!("{}: {e}", ca_file.display())))?;
+        let certificate = Certificate::from_pem(&pem)
+            .map_err(|e| MailConfigError::CaFile(format!("{}: {e}", ca_file.display())))?;
+        let parameters = TlsParameters::builder(host.to_owned())
+            .add_root_certificate(certificate)
+            .build()
+            .map_err(|e| MailConfigError::CaFile(e.to_string()))?;
+        let tls_mode = parsed
+            .query_pairs()
+            .find(|(k, _)| k == "tls")
+            .map(|(_, v)| v.into_owned());
+        // The same choice lettre makes from the URL, with the extra root added.
+        let tls = match (parsed.scheme(), tls_mode.as_deref()) {
+            ("smtps", _) => Tls::Wrapper(parameters),
+            ("smtp", Some("required")) => Tls::Required(parameters),
+            ("smtp", Some("opportunistic")) => Tls::Opportunistic(parameters),
+            _ => Tls::None,
+        };
+        builder = builder.tls(tls);
+    }
+    Ok(builder.timeout(Some(SMTP_TIMEOUT)).build())
+}
+
 /// A body part in 8bit, so links read as written: quoted-printable (lettre's choice for lines
 /// over 76 characters, which a link with a token is) would turn `token=` into `token=3D` and
 /// break the link across lines. 8bit allows lines up to 998 octets (RFC 5322); a text with
@@ -144,13 +184,16 @@ fn failure(kind: MailFailureKind, smtp_code: Option<u16>) -> MailFailure {
     MailFailure { kind, smtp_code }
 }
 
-/// 5xx is permanent, 4xx transient; no reply at all (connection, TLS, timeout) is the server
-/// being unreachable, which may pass.
+/// A refused login (530, 534, 535, 538) is the operator's to fix, not the recipient's fault:
+/// it is retried like an outage. Any other 5xx is permanent, 4xx transient; no reply at all
+/// (connection, TLS, timeout) is the server being unreachable, which may pass.
 fn classify(error: lettre::transport::smtp::Error) -> MailError {
     let code = error
         .status()
         .and_then(|code| code.to_string().parse::<u16>().ok());
-    let (kind, permanent) = if error.is_permanent() {
+    let (kind, permanent) = if matches!(code, Some(530 | 534 | 535 | 538)) {
+        (MailFailureKind::Unauthorized, false)
+    } else if error.is_permanent() {
         (MailFailureKind::Rejected, true)
     } else if error.is_transient() {
         (MailFailureKind::Deferred, false)
@@ -183,8 +226,12 @@ mod tests {
 
     #[test]
     fn a_password_in_the_smtp_url_is_never_repeated_in_an_error() {
+        let smtp = SmtpSettings {
+            url: "smtp://user:s3cret@host:587?tls=bogus".into(),
+            ca_file: None,
+        };
         let error = Mailer::new(
-            Some("smtp://user:s3cret@host:587?tls=bogus"),
+            Some(&smtp),
             FileOutbox::new("/nonexistent".into()),
             "roster@example.com",
         )

@@ -126,6 +126,16 @@ impl Queues {
         }
     }
 
+    /// How many jobs of `queue` (as [`Job::QUEUE`]) are in each apalis status (`Pending`,
+    /// `Queued`, `Running`, `Done`, `Failed`: waiting for a retry or out of attempts, `Killed`:
+    /// failed for good).
+    pub async fn counts(&self, queue: &str) -> Result<Vec<(String, i64)>, QueueError> {
+        match self {
+            Self::Sqlite(q) => q.counts(queue).await,
+            Self::Postgres(q) => q.counts(queue).await,
+        }
+    }
+
     /// Every job of `queue` (as [`Job::QUEUE`]), oldest first.
     pub async fn jobs(&self, queue: &str) -> Result<Vec<JobRow>, QueueError> {
         match self {

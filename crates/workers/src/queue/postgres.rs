@@ -92,6 +92,16 @@ impl PgQueues {
         Ok(())
     }
 
+    pub(super) async fn counts(&self, queue: &str) -> Result<Vec<(String, i64)>, QueueError> {
+        Ok(sqlx::query_as(
+            "SELECT status, COUNT(*) FROM apalis.jobs WHERE job_type = $1
+             GROUP BY status ORDER BY status",
+        )
+        .bind(self.queue_name(queue))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub(super) async fn jobs(&self, queue: &str) -> Result<Vec<JobRow>, QueueError> {
         let rows: Vec<(String, String, i32, i32)> = sqlx::query_as(
             "SELECT id, status, attempts, max_attempts FROM apalis.jobs

@@ -99,6 +99,15 @@ impl SqliteQueues {
         Ok(())
     }
 
+    pub(super) async fn counts(&self, queue: &str) -> Result<Vec<(String, i64)>, QueueError> {
+        Ok(sqlx::query_as(
+            "SELECT status, COUNT(*) FROM Jobs WHERE job_type = ?1 GROUP BY status ORDER BY status",
+        )
+        .bind(queue)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub(super) async fn jobs(&self, queue: &str) -> Result<Vec<JobRow>, QueueError> {
         let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
             "SELECT id, status, attempts, max_attempts FROM Jobs WHERE job_type = ?1 ORDER BY id",

@@ -15,7 +15,7 @@ use roster_domain::member::{
 use roster_domain::{Member, MemberCommand, MemberState};
 use roster_store::pii::{MasterKey, Vault};
 use roster_store::{ActorRef, DynStore, RecordedEvent, testing};
-use roster_workers::mail::{FileOutbox, Mailer};
+use roster_workers::mail::{FileOutbox, Mailer, SmtpSettings};
 use roster_workers::queue::{JobRow, Liveness, Queues};
 use roster_workers::{RetrySchedule, WorkerConfig, Workers};
 use tempfile::TempDir;
@@ -60,6 +60,13 @@ const LIVENESS: Liveness = Liveness {
 };
 
 pub async fn env(backend: Backend) -> Env {
+    // The workers' logs, shown with a failing test's output (`ROSTER_LOG` filters).
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ROSTER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("roster_workers=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
     let dir = tempfile::tempdir().unwrap();
     let (store, side, queues): (DynStore, SideDb, Queues) = match backend {
         Backend::Sqlite => {
@@ -102,7 +109,7 @@ pub async fn env(backend: Backend) -> Env {
 pub fn config(smtp_url: Option<String>, retry: &str) -> WorkerConfig {
     let mut config = WorkerConfig::new(PUBLIC_URL);
     config.mail_from = "Roster <roster@example.com>".into();
-    config.smtp_url = smtp_url;
+    config.smtp = smtp_url.map(|url| SmtpSettings { url, ca_file: None });
     config.mail_retry = RetrySchedule::parse(retry).unwrap();
     config.poll_interval = Duration::from_millis(100);
     config.heartbeat = LIVENESS.heartbeat;
@@ -117,7 +124,7 @@ impl Env {
     /// Starts the reactor and the workers.
     pub async fn workers(&self, config: WorkerConfig) -> Workers {
         let outbox = FileOutbox::new(self.dir.path().join("outbox"));
-        let mailer = Mailer::new(config.smtp_url.as_deref(), outbox, &config.mail_from).unwrap();
+        let mailer = Mailer::new(config.smtp.as_ref(), outbox, &config.mail_from).unwrap();
         Workers::start(
             &self.runtime,
             self.side.clone(),

@@ -9,3 +9,4 @@ mod harness;
 mod reactor;
 #[path = "../../../../tests/support/smtp.rs"]
 mod smtp;
+mod transport;
