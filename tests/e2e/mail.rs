@@ -10,7 +10,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::harness::{Backend, TestApp, WAIT, spawn_app_with};
-use crate::smtp::{SmtpSink, header, token_in};
+use crate::smtp::{SinkOptions, SmtpSink, TlsMode, free_port, header, token_in};
 
 /// Serve with its workers delivering to `sink`, polling and beating fast.
 fn with_smtp(sink: &SmtpSink) -> impl Fn(&mut Command, &Path) + Clone + use<> {
@@ -198,10 +198,103 @@ async fn replay_sends_no_mail(backend: Backend) {
 }
 
 #[tokio::test]
-async fn an_expired_token_is_refused() {
+async fn with_the_smtp_server_down_then_up_the_mail_arrives_once_on_sqlite() {
+    smtp_down_then_up(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn with_the_smtp_server_down_then_up_the_mail_arrives_once_on_postgres() {
+    smtp_down_then_up(Backend::Postgres).await;
+}
+
+async fn smtp_down_then_up(backend: Backend) {
+    let port = free_port();
+    let app = spawn_app_with(backend, move |serve, _| {
+        serve
+            .env("ROSTER_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
+            .env("ROSTER_WORKER_POLL", "100ms")
+            .env("ROSTER_MAIL_RETRY_SCHEDULE", ["1s"; 30].join(","));
+    })
+    .await;
+    let member = register(&app, "patient@example.com").await;
+    // Nothing listens yet: wait until an attempt has failed and the job waits for the next.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let status: serde_json::Value =
+            serde_json::from_str(&app.cli(&["workers", "status", "--json"])).unwrap();
+        if status["queues"]["mail.verification"]["Failed"] == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let sink = SmtpSink::start_on(port);
+    app.wait_for_audit(member, "MemberVerificationEmailSent.v1")
+        .await;
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 1, "the mail arrives once");
+    assert_eq!(header(&mails[0], "To"), Some("patient@example.com"));
+}
+
+#[tokio::test]
+async fn mail_goes_over_starttls_with_credentials_to_a_relay_of_a_private_ca() {
+    let sink = SmtpSink::start_with(SinkOptions {
+        tls: Some(TlsMode::StartTls),
+        auth: Some(("roster", "s3cret")),
+    });
+    let url = format!("smtp://roster:s3cret@localhost:{}?tls=required", sink.port);
+    let ca_file = sink.ca_file();
+    let app = spawn_app_with(Backend::Sqlite, move |serve, _| {
+        serve
+            .env("ROSTER_SMTP_URL", &url)
+            .env("ROSTER_SMTP_CA_FILE", &ca_file)
+            .env("ROSTER_WORKER_POLL", "100ms");
+    })
+    .await;
+    let member = register(&app, "secure@example.com").await;
+    let mail = sink.wait_for(1, WAIT).remove(0);
+    assert_eq!(header(&mail, "To"), Some("secure@example.com"));
+    app.wait_for_audit(member, "MemberVerificationEmailSent.v1")
+        .await;
+    let log = app.stop();
+    assert!(!log.contains("s3cret"), "no password in the log");
+}
+
+#[tokio::test]
+async fn credentials_over_plain_smtp_to_a_remote_relay_stop_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_roster"))
+        .args(["--data-dir"])
+        .arg(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("ROSTER_DATABASE_URL")
+        .env("ROSTER_PUBLIC_URL", "https://members.example.com")
+        .env(
+            "ROSTER_SMTP_URL",
+            "smtp://roster:s3cret@mail.example.com:587",
+        )
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("credentials but no TLS"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused_on_sqlite() {
+    expired_token_is_refused(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused_on_postgres() {
+    expired_token_is_refused(Backend::Postgres).await;
+}
+
+async fn expired_token_is_refused(backend: Backend) {
     let sink = SmtpSink::start();
     let smtp = with_smtp(&sink);
-    let app = spawn_app_with(Backend::Sqlite, move |serve, dir| {
+    let app = spawn_app_with(backend, move |serve, dir| {
         smtp(serve, dir);
         serve.env("ROSTER_TOKEN_TTL", "1s");
     })

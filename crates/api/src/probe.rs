@@ -1,5 +1,5 @@
 //! Other parts of the process whose health counts for readiness and shows in metrics (the
-//! projections). The API sees them only through this probe, so it does not depend on how
+//! projections, the reactors and the job workers). The API sees them only through this probe, so it does not depend on how
 //! they are built.
 
 use std::future::Future;
@@ -10,7 +10,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComponentStatus {
     pub name: String,
-    /// `false` when the component has failed (a projection stopped on an event).
+    /// `false` when the component has failed (a projection stopped on an event, a worker
+    /// waiting to be restarted).
     pub healthy: bool,
     /// Events in the log it has not applied yet.
     pub lag_events: u64,

@@ -47,9 +47,10 @@ impl Verification {
         self.ttl
     }
 
-    /// A new ticket for `member_id`: a random nonce and the hash of the token it yields.
+    /// A new ticket for `member_id`: a nonce of 32 random bytes and the hash of the token it
+    /// yields.
     pub fn ticket(&self, member_id: Uuid) -> VerificationTicket {
-        let mut nonce = [0u8; 16];
+        let mut nonce = [0u8; 32];
         OsRng.fill_bytes(&mut nonce);
         let nonce = URL_SAFE_NO_PAD.encode(nonce);
         let token_hash = hash_secret(&self.token(member_id, &nonce));

@@ -15,6 +15,7 @@ use roster_app::verification::Verification;
 use roster_app::{Runtime, StorageConfig};
 use roster_projections::{Projections, ReadModels, RunnerConfig};
 use roster_store::DynStore;
+use roster_workers::Health;
 
 use crate::settings::{Settings, with_file};
 use crate::shutdown::shutdown_signal;
@@ -51,10 +52,7 @@ pub async fn run(storage: StorageConfig, args: ServeArgs) -> anyhow::Result<()> 
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
-    let public_url = settings
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
+    let public_url = settings.public_url(|| format!("http://{addr}"))?;
     let verification = Verification::new(runtime.vault.clone(), runtime.store.clone(), token_ttl);
     let workers = if settings.workers && !args.no_workers {
         let workers =
@@ -67,7 +65,13 @@ pub async fn run(storage: StorageConfig, args: ServeArgs) -> anyhow::Result<()> 
     let db = roster_projections::Db::open(&storage).await?;
     let projections = Projections::start(&runtime, db.clone(), RunnerConfig::default()).await?;
     let read_models = ReadModels::new(&runtime, db);
-    let probe = components_probe(read_models.clone(), side.clone(), runtime.store.clone());
+    let health = workers.as_ref().map(roster_workers::Workers::health);
+    let probe = components_probe(
+        read_models.clone(),
+        side.clone(),
+        runtime.store.clone(),
+        health,
+    );
     let state = ApiState::new(runtime, side, verification, read_models)
         .with_body_limit(settings.body_limit)
         .with_key_cache(KEY_CACHE_TTL)
@@ -88,10 +92,23 @@ pub async fn run(storage: StorageConfig, args: ServeArgs) -> anyhow::Result<()> 
 
 /// Readiness and lag metrics from the projections' checkpoints and the reactors' (as
 /// `reactor:<name>`): a stopped projection (one that met an event it could not apply) makes the
-/// process not ready; a reactor behind is reported, not unready (mail may wait).
-fn components_probe(read_models: ReadModels, side: SideDb, store: DynStore) -> Probe {
+/// process not ready, and so does a reactor or job worker of this process that failed and
+/// waits to be restarted. A reactor merely behind is reported, not unready (mail may wait).
+fn components_probe(
+    read_models: ReadModels,
+    side: SideDb,
+    store: DynStore,
+    workers: Option<Health>,
+) -> Probe {
     Arc::new(move || -> ProbeFuture {
         let (read_models, side, store) = (read_models.clone(), side.clone(), store.clone());
+        let failures: Vec<_> = workers
+            .as_ref()
+            .map(Health::parts)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|part| part.failure.map(|why| (part.name, why)))
+            .collect();
         Box::pin(async move {
             let statuses = read_models.status().await.map_err(|e| e.to_string())?;
             let mut components: Vec<_> = statuses
@@ -107,13 +124,30 @@ fn components_probe(read_models: ReadModels, side: SideDb, store: DynStore) -> P
             let reactors = roster_workers::reactor::status(&side, &store)
                 .await
                 .map_err(|e| e.to_string())?;
-            components.extend(reactors.into_iter().map(|r| ComponentStatus {
-                name: format!("reactor:{}", r.name),
-                healthy: true,
-                lag_events: r.lag_events,
-                lag_seconds: r.lag_seconds,
-                detail: None,
+            components.extend(reactors.into_iter().map(|r| {
+                let name = format!("reactor:{}", r.name);
+                let failure = failures.iter().find(|(part, _)| *part == name);
+                ComponentStatus {
+                    healthy: failure.is_none(),
+                    detail: failure.map(|(_, why)| why.clone()),
+                    name,
+                    lag_events: r.lag_events,
+                    lag_seconds: r.lag_seconds,
+                }
             }));
+            // A failed job worker has no lag of its own; it counts for readiness only.
+            components.extend(
+                failures
+                    .iter()
+                    .filter(|(part, _)| !part.starts_with("reactor:"))
+                    .map(|(part, why)| ComponentStatus {
+                        name: format!("worker:{part}"),
+                        healthy: false,
+                        lag_events: 0,
+                        lag_seconds: 0.0,
+                        detail: Some(why.clone()),
+                    }),
+            );
             Ok(components)
         })
     })

@@ -111,9 +111,31 @@ impl Settings {
         Ok((settings, file))
     }
 
+    /// `ROSTER_TOKEN_TTL`, within what the domain accepts (1 s to 30 days), so that a bad
+    /// value stops the start instead of failing every registration.
     pub fn token_ttl(&self) -> anyhow::Result<Duration> {
-        parse_duration(&self.token_ttl)
-            .with_context(|| format!("ROSTER_TOKEN_TTL {:?}", self.token_ttl))
+        let ttl = parse_duration(&self.token_ttl)
+            .with_context(|| format!("ROSTER_TOKEN_TTL {:?}", self.token_ttl))?;
+        anyhow::ensure!(
+            ttl >= Duration::seconds(1) && ttl <= Duration::days(30),
+            "ROSTER_TOKEN_TTL {:?} must be between 1s and 30d",
+            self.token_ttl
+        );
+        Ok(ttl)
+    }
+
+    /// The base of links in mails: `ROSTER_PUBLIC_URL`, or `fallback` for the embedded
+    /// default. With real mail going out (`ROSTER_SMTP_URL`) it must be set: a link to the
+    /// listen address would reach nobody.
+    pub fn public_url(&self, fallback: impl FnOnce() -> String) -> anyhow::Result<String> {
+        match (&self.public_url, &self.smtp_url) {
+            (Some(url), _) if !url.is_empty() => Ok(url.clone()),
+            (_, Some(smtp)) if !smtp.is_empty() => anyhow::bail!(
+                "ROSTER_PUBLIC_URL must be set when ROSTER_SMTP_URL is: it is where the links \
+                 in mails point (the upstream app's pages, e.g. https://members.example.com)"
+            ),
+            _ => Ok(fallback()),
+        }
     }
 
     /// The workers' configuration; links point at `public_url`.
@@ -179,6 +201,42 @@ mod tests {
         assert!(parse_duration("24").is_err());
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn a_token_ttl_outside_what_the_domain_accepts_stops_the_start() {
+        let with = |ttl: &str| Settings {
+            token_ttl: ttl.into(),
+            ..Settings::default()
+        };
+        assert!(with("500ms").token_ttl().is_err());
+        assert!(with("31d").token_ttl().is_err());
+        assert_eq!(with("30d").token_ttl().unwrap(), Duration::days(30));
+        assert_eq!(with("1s").token_ttl().unwrap(), Duration::seconds(1));
+    }
+
+    #[test]
+    fn real_mail_needs_a_public_url() {
+        let smtp = Settings {
+            smtp_url: Some("smtp://relay:25".into()),
+            ..Settings::default()
+        };
+        assert!(smtp.public_url(|| "http://127.0.0.1:8080".into()).is_err());
+        let both = Settings {
+            public_url: Some("https://members.example.com".into()),
+            ..smtp
+        };
+        assert_eq!(
+            both.public_url(|| unreachable!()).unwrap(),
+            "https://members.example.com"
+        );
+        let outbox = Settings::default();
+        assert_eq!(
+            outbox
+                .public_url(|| "http://127.0.0.1:8080".into())
+                .unwrap(),
+            "http://127.0.0.1:8080"
+        );
     }
 
     #[test]

@@ -28,10 +28,7 @@ pub async fn run(storage: StorageConfig, args: WorkerArgs) -> anyhow::Result<()>
     let storage = with_file(storage, &file);
     let runtime = Runtime::open(&storage).await?;
     let side = SideDb::open(&storage).await?;
-    let public_url = settings
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", settings.listen));
+    let public_url = settings.public_url(|| format!("http://{}", settings.listen))?;
     let workers = start(&runtime, &side, &storage, &settings, &public_url).await?;
     println!("worker started");
     std::io::stdout().flush()?;

@@ -24,7 +24,6 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let WorkersCommand::Status { json } = command;
     let side = SideDb::open(storage).await?;
-    reactor::install(&side, &roster.store).await?;
     let reactors = reactor::status(&side, &roster.store).await?;
     let config = Settings::default().worker_config("http://127.0.0.1")?;
     let queues = Queues::open(storage, &config).await?;

@@ -123,7 +123,10 @@ fn decode<T: DeserializeOwned>(event: &RecordedEvent) -> Option<T> {
     match serde_json::from_value(event.payload.clone()) {
         Ok(decoded) => Some(decoded),
         Err(e) => {
-            // A payload this build cannot read causes no job; the event stays in the log.
+            // A payload this build cannot read causes no job; the event stays in the log, and
+            // the counter lets an alert see it.
+            metrics::counter!("roster_reactor_undecodable_events_total", "reactor" => MAIL)
+                .increment(1);
             tracing::error!(position = event.position, event_type = %event.event_type,
                 error = %e, "the mail reactor cannot decode an event; no job for it");
             None
@@ -142,7 +145,7 @@ pub struct Reactor {
 
 impl Reactor {
     /// Runs until `stop` turns true (or the store goes away).
-    pub async fn run(self, mut stop: watch::Receiver<bool>) -> Result<(), StoreError> {
+    pub async fn run(&self, mut stop: watch::Receiver<bool>) -> Result<(), StoreError> {
         let start = self.checkpoint_start().await?;
         tracing::info!(reactor = MAIL, position = start, "reactor started");
         let mut events = subscribe(self.store.clone(), start);

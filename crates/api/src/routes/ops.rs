@@ -54,7 +54,7 @@ pub async fn ready(State(state): State<ApiState>) -> Result<Json<Health>, ApiErr
             tracing::warn!(component = %failed.name, %detail, "not ready");
             return Err(ApiError::new(
                 ProblemType::NotReady,
-                format!("projection {} has failed", failed.name),
+                format!("{} has failed", failed.name),
             ));
         }
     }

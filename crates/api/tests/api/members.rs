@@ -15,6 +15,7 @@ on_both_backends!(
     resending_the_verification_mail_invalidates_the_older_link,
     resends_are_rate_limited_per_member_with_retry_after,
     failed_confirmations_are_rate_limited_per_client,
+    successful_confirmations_do_not_count_against_the_client,
     the_log_holds_the_tokens_nonce_and_hash_but_never_the_token,
     a_member_is_edited_suspended_and_reactivated,
     erasure_shreds_the_personal_data,
@@ -296,18 +297,20 @@ async fn failed_confirmations_are_rate_limited_per_client(backend: Backend) {
     let api = spawn_api(backend).await;
     let member = api.register("victim@example.com").await;
     let token = api.token_for(member).await;
-    let confirm = |token: &str, client: &str| {
+    let confirm = |token: &str, forwarded_for: &str| {
         api.post("/v1/members/confirm", json!({ "token": token }))
-            .header("x-forwarded-for", client)
+            .header("x-forwarded-for", forwarded_for)
     };
-    for _ in 0..10 {
-        confirm("guess", "203.0.113.9")
+    // The client is the last address: the one the app's own proxy added. What comes before
+    // it is the end user's to write, so varying it changes nothing.
+    for n in 0..10 {
+        confirm("guess", &format!("10.9.9.{n}, 203.0.113.9"))
             .send()
             .await
             .expect_problem(400, "invalid-token");
     }
     // The eleventh attempt from that client is refused even with the right token...
-    let limited = confirm(&token, "203.0.113.9, 10.0.0.1").send().await;
+    let limited = confirm(&token, "198.51.100.250, 203.0.113.9").send().await;
     limited.expect_problem(429, "rate-limited");
     assert_eq!(limited.headers["retry-after"], "900");
     // ...while another end user of the same app goes on, and the first may again later.
@@ -318,6 +321,19 @@ async fn failed_confirmations_are_rate_limited_per_client(backend: Backend) {
     api.clock.advance(Duration::minutes(15));
     let confirmed = confirm(&token, "203.0.113.9").send().await;
     assert_eq!(confirmed.expect(200)["status"], "active");
+}
+
+async fn successful_confirmations_do_not_count_against_the_client(backend: Backend) {
+    let api = spawn_api(backend).await;
+    for n in 0..12 {
+        let member = api.register(&format!("ok{n}@example.com")).await;
+        let token = api.token_for(member).await;
+        api.post("/v1/members/confirm", json!({ "token": token }))
+            .header("x-forwarded-for", "203.0.113.20")
+            .send()
+            .await
+            .expect(200);
+    }
 }
 
 async fn the_log_holds_the_tokens_nonce_and_hash_but_never_the_token(backend: Backend) {
@@ -337,4 +353,22 @@ async fn the_log_holds_the_tokens_nonce_and_hash_but_never_the_token(backend: Ba
         log.iter()
             .all(|e| !e.metadata.correlation_id.to_string().contains(&token))
     );
+}
+
+/// One key's ceiling holds whatever client addresses a caller claims.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_confirmations_are_capped_per_api_key_across_clients() {
+    let api = spawn_api(Backend::Sqlite).await;
+    for n in 0..500u32 {
+        api.post("/v1/members/confirm", json!({ "token": "guess" }))
+            .header("x-forwarded-for", &format!("10.0.{}.{}", n / 256, n % 256))
+            .send()
+            .await
+            .expect_problem(400, "invalid-token");
+    }
+    api.post("/v1/members/confirm", json!({ "token": "guess" }))
+        .header("x-forwarded-for", "192.0.2.1")
+        .send()
+        .await
+        .expect_problem(429, "rate-limited");
 }

@@ -205,38 +205,49 @@ impl SideDb {
         }
     }
 
-    /// Counts a failed attempt in `bucket`'s current window of `window`.
-    pub async fn count_failure(
-        &self,
-        bucket: &str,
-        window: chrono::Duration,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let (now, over_before) = (millis(now), millis(now - window));
-        match self {
-            Self::Sqlite(db) => db.throttle_hit(bucket, now, over_before).await,
-            Self::Postgres(db) => db.throttle_hit(bucket, now, over_before).await,
-        }
-    }
-
-    /// When `bucket` may try again, if it has used up its `limit` of failures in the current
-    /// window of `window`; `None` while it may go on.
-    pub async fn throttled(
+    /// Takes one attempt from `bucket`'s allowance of `limit` per fixed window of `window`:
+    /// [`Throttle::Limited`] once the window's attempts exceed it. Counting before the attempt
+    /// runs keeps concurrent attempts from slipping past the limit together; an attempt that
+    /// turns out well gives its count back ([`SideDb::give_back`]), so what is limited is
+    /// failures. Windows that are over are forgotten on the way.
+    pub async fn take_attempt(
         &self,
         bucket: &str,
         limit: u32,
         window: chrono::Duration,
         now: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let counted = match self {
-            Self::Sqlite(db) => db.throttle_window(bucket).await?,
-            Self::Postgres(db) => db.throttle_window(bucket).await?,
+    ) -> Result<Throttle, StoreError> {
+        let (now_ms, over_before) = (millis(now), millis(now - window));
+        let (start, hits) = match self {
+            Self::Sqlite(db) => db.throttle_take(bucket, now_ms, over_before).await?,
+            Self::Postgres(db) => db.throttle_take(bucket, now_ms, over_before).await?,
         };
-        Ok(counted.and_then(|(start, hits)| {
-            let until = from_millis(start) + window;
-            (until > now && hits >= i64::from(limit)).then_some(until)
-        }))
+        Ok(if hits > i64::from(limit) {
+            Throttle::Limited {
+                until: from_millis(start) + window,
+            }
+        } else {
+            Throttle::Allowed
+        })
     }
+
+    /// Returns the attempt [`SideDb::take_attempt`] counted in `bucket`.
+    pub async fn give_back(&self, bucket: &str) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(db) => db.throttle_give_back(bucket).await,
+            Self::Postgres(db) => db.throttle_give_back(bucket).await,
+        }
+    }
+}
+
+/// What [`SideDb::take_attempt`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throttle {
+    Allowed,
+    /// Over the limit until this instant.
+    Limited {
+        until: DateTime<Utc>,
+    },
 }
 
 fn millis(at: DateTime<Utc>) -> i64 {

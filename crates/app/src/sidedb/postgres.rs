@@ -13,13 +13,14 @@ use super::{
     split_scopes,
 };
 
-/// As the SQLite statement (see `sqlite::THROTTLE_HIT`), with PostgreSQL's placeholders.
-const THROTTLE_HIT_PG: &str =
+/// As the SQLite statement (see `sqlite::THROTTLE_TAKE`), with PostgreSQL's placeholders.
+const THROTTLE_TAKE_PG: &str =
     "INSERT INTO api_throttle (bucket, window_start, hits) VALUES ($1, $2, 1)
      ON CONFLICT (bucket) DO UPDATE SET
          hits = CASE WHEN api_throttle.window_start <= $3 THEN 1 ELSE api_throttle.hits + 1 END,
          window_start = CASE WHEN api_throttle.window_start <= $3 THEN $2
-                        ELSE api_throttle.window_start END";
+                        ELSE api_throttle.window_start END
+     RETURNING window_start, hits";
 
 /// Serialises concurrent schema creation by several processes (`CREATE TABLE IF NOT EXISTS`
 /// is not safe against itself).
@@ -259,31 +260,33 @@ impl PgSide {
             .collect()
     }
 
-    pub(super) async fn throttle_hit(
+    pub(super) async fn throttle_take(
         &self,
         bucket: &str,
         now: i64,
-        window_start_after: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(THROTTLE_HIT_PG)
+        over_before: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM api_throttle WHERE window_start <= $1")
+            .bind(over_before)
+            .execute(&mut *tx)
+            .await?;
+        let (start, hits): (i64, i32) = sqlx::query_as(THROTTLE_TAKE_PG)
             .bind(bucket)
             .bind(now)
-            .bind(window_start_after)
+            .bind(over_before)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((start, i64::from(hits)))
+    }
+
+    pub(super) async fn throttle_give_back(&self, bucket: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE api_throttle SET hits = hits - 1 WHERE bucket = $1 AND hits > 0")
+            .bind(bucket)
             .execute(&self.pool)
             .await?;
         Ok(())
-    }
-
-    pub(super) async fn throttle_window(
-        &self,
-        bucket: &str,
-    ) -> Result<Option<(i64, i64)>, StoreError> {
-        let row: Option<(i64, i32)> =
-            sqlx::query_as("SELECT window_start, hits FROM api_throttle WHERE bucket = $1")
-                .bind(bucket)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(|(start, hits)| (start, i64::from(hits))))
     }
 }
 

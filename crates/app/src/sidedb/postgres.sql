@@ -27,9 +27,11 @@ CREATE TABLE IF NOT EXISTS reactor_checkpoints (
     updated_at BIGINT NOT NULL
 );
 
--- Fixed-window counters of failed attempts (confirmations with a bad token), per client.
+-- Fixed-window counters of attempts (confirmations; one that succeeds is given back), per
+-- client and per API key.
 CREATE TABLE IF NOT EXISTS api_throttle (
     bucket       TEXT PRIMARY KEY,
     window_start BIGINT NOT NULL,
     hits         INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS api_throttle_window ON api_throttle (window_start);

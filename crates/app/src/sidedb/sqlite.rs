@@ -17,14 +17,16 @@ use super::{
 
 const SCHEMA: &str = include_str!("sqlite.sql");
 
-/// Counts one hit in a bucket's fixed window, starting a new window when the old one is over.
-/// Parameters: bucket, now, and the instant before which a window is over (both millis).
-pub(super) const THROTTLE_HIT: &str =
+/// Counts one attempt in a bucket's fixed window, starting a new window when the old one is
+/// over, and returns the window's start and count. Parameters: bucket, now, and the instant at
+/// or before which a window is over (both millis).
+pub(super) const THROTTLE_TAKE: &str =
     "INSERT INTO api_throttle (bucket, window_start, hits) VALUES (?1, ?2, 1)
      ON CONFLICT (bucket) DO UPDATE SET
          hits = CASE WHEN api_throttle.window_start <= ?3 THEN 1 ELSE api_throttle.hits + 1 END,
          window_start = CASE WHEN api_throttle.window_start <= ?3 THEN ?2
-                        ELSE api_throttle.window_start END";
+                        ELSE api_throttle.window_start END
+     RETURNING window_start, hits";
 
 #[derive(Clone)]
 pub struct SqliteSide {
@@ -271,33 +273,38 @@ impl SqliteSide {
         .await
     }
 
-    pub(super) async fn throttle_hit(
+    /// Forgets windows that are over, then counts one attempt in `bucket`'s window; returns
+    /// the window's start and its count.
+    pub(super) async fn throttle_take(
         &self,
         bucket: &str,
         now: i64,
-        window_start_after: i64,
-    ) -> Result<(), StoreError> {
+        over_before: i64,
+    ) -> Result<(i64, i64), StoreError> {
         let bucket = bucket.to_owned();
         self.run(move |conn| {
-            conn.execute(THROTTLE_HIT, params![bucket, now, window_start_after])?;
-            Ok(())
+            let tx = conn.transaction()?;
+            tx.execute(
+                "DELETE FROM api_throttle WHERE window_start <= ?1",
+                params![over_before],
+            )?;
+            let counted = tx.query_row(THROTTLE_TAKE, params![bucket, now, over_before], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+            tx.commit()?;
+            Ok(counted)
         })
         .await
     }
 
-    pub(super) async fn throttle_window(
-        &self,
-        bucket: &str,
-    ) -> Result<Option<(i64, i64)>, StoreError> {
+    pub(super) async fn throttle_give_back(&self, bucket: &str) -> Result<(), StoreError> {
         let bucket = bucket.to_owned();
         self.run(move |conn| {
-            Ok(conn
-                .query_row(
-                    "SELECT window_start, hits FROM api_throttle WHERE bucket = ?1",
-                    params![bucket],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?)
+            conn.execute(
+                "UPDATE api_throttle SET hits = hits - 1 WHERE bucket = ?1 AND hits > 0",
+                params![bucket],
+            )?;
+            Ok(())
         })
         .await
     }

@@ -16,6 +16,9 @@ use crate::job::{Cause, Job, Run, retry};
 use crate::mail::Mailer;
 use crate::queue::Queues;
 
+/// Tries of [`Context::report`].
+const REPORT_TRIES: usize = 5;
+
 /// What every handler may use, injected into the workers.
 #[derive(Clone)]
 pub struct Context {
@@ -36,6 +39,39 @@ impl Context {
             causation_id: Some(cause.event_id),
             idempotency_key: None,
         }
+    }
+
+    /// Sends a report about a member, trying again a few times (about six seconds in all)
+    /// before giving up: a report that cannot be written after the mail went out, or after
+    /// the last attempt failed, would otherwise be lost with the job.
+    pub async fn report<J: Job>(
+        &self,
+        member_id: uuid::Uuid,
+        command: &roster_domain::MemberCommand,
+        cause: &Cause,
+    ) -> Result<(), roster_app::AppError> {
+        let meta = self.meta::<J>(cause);
+        let mut wait = std::time::Duration::from_millis(200);
+        for _ in 1..REPORT_TRIES {
+            match self
+                .commands
+                .execute::<roster_domain::Member>(member_id, command, &meta)
+                .await
+            {
+                Ok(_) => return Ok(()),
+                // A rejection will not change by trying again.
+                Err(e @ roster_app::AppError::Domain(_)) => return Err(e),
+                Err(e) => {
+                    tracing::warn!(error = %e, queue = J::QUEUE, "cannot record a report yet; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+            }
+        }
+        self.commands
+            .execute::<roster_domain::Member>(member_id, command, &meta)
+            .await
+            .map(drop)
     }
 
     /// Fails the run for now, after making the job wait the schedule's time for its attempt.

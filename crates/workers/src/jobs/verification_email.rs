@@ -6,10 +6,10 @@
 //! `RecordVerificationEmailFailed`. Both land in the audit log.
 
 use apalis_core::task::data::Data;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use roster_domain::member::{
-    MailFailure, MailOutcome, MemberCommand, MemberStatus, RecordVerificationEmailFailed,
-    RecordVerificationEmailSent,
+    MailFailure, MailFailureKind, MailOutcome, MemberCommand, MemberStatus,
+    RecordVerificationEmailFailed, RecordVerificationEmailSent,
 };
 use roster_domain::{Member, MemberState};
 use serde::{Deserialize, Serialize};
@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use super::Context;
 use crate::job::{Cause, Job, JobResult, Run, permanent, retry};
-use crate::mail::MailTemplate;
 use crate::mail::templates::{VerificationMail, format_time};
+use crate::mail::{MailError, MailTemplate};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerificationEmail {
@@ -43,7 +43,7 @@ pub async fn run(job: VerificationEmail, run: Run, ctx: Data<Context>) -> JobRes
         .await
         .map_err(|e| retry(format!("cannot read the member: {e}")))?
         .state;
-    if let Some(reason) = skip_reason(&member, &job.nonce) {
+    if let Some(reason) = skip_reason(&member, &job.nonce, ctx.commands.clock().now()) {
         tracing::info!(member_id = %job.member_id, reason, "verification mail not needed");
         return Ok(());
     }
@@ -56,19 +56,26 @@ pub async fn run(job: VerificationEmail, run: Run, ctx: Data<Context>) -> JobRes
         link: format!("{}/confirm?token={token}", ctx.config.public_url),
         expires_at: format_time(pending.expires_at),
     }
-    .render()
-    .map_err(permanent)?;
-    match ctx.mailer.send(&personal.email, &mail, &run.task_id).await {
+    .render();
+    let sent = match mail {
+        Ok(mail) => ctx.mailer.send(&personal.email, &mail, &run.task_id).await,
+        Err(e) => {
+            tracing::error!(member_id = %job.member_id, error = %e, "cannot render the verification mail");
+            Err(MailError {
+                failure: MailFailure {
+                    kind: MailFailureKind::Unsendable,
+                    smtp_code: None,
+                },
+                permanent: true,
+            })
+        }
+    };
+    match sent {
         Ok(()) => {
             metrics::counter!("roster_mails_sent_total", "mail" => "verification").increment(1);
             let report = RecordVerificationEmailSent { nonce: job.nonce };
             let command = MemberCommand::RecordVerificationEmailSent(report);
-            ctx.commands
-                .execute::<Member>(
-                    job.member_id,
-                    &command,
-                    &ctx.meta::<VerificationEmail>(&job.cause),
-                )
+            ctx.report::<VerificationEmail>(job.member_id, &command, &job.cause)
                 .await
                 // Sent but not recorded: the next run sends again (at least once, never zero).
                 .map_err(|e| retry(format!("sent, but cannot record it: {e}")))?;
@@ -88,7 +95,7 @@ pub async fn run(job: VerificationEmail, run: Run, ctx: Data<Context>) -> JobRes
 }
 
 /// Why this job should send nothing, if it should not.
-fn skip_reason(member: &MemberState, nonce: &str) -> Option<&'static str> {
+fn skip_reason(member: &MemberState, nonce: &str, now: DateTime<Utc>) -> Option<&'static str> {
     let Some(pending) = &member.verification else {
         return Some("the member has no token (erased, or unknown)");
     };
@@ -104,7 +111,7 @@ fn skip_reason(member: &MemberState, nonce: &str) -> Option<&'static str> {
     if pending.mail == MailOutcome::Sent {
         return Some("the mail was sent already");
     }
-    if pending.expires_at <= Utc::now() {
+    if pending.expires_at <= now {
         return Some("the token has expired");
     }
     None

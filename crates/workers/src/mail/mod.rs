@@ -44,6 +44,11 @@ pub enum MailConfigError {
     SmtpUrl(String),
     #[error("ROSTER_SMTP_CA_FILE: {0}")]
     CaFile(String),
+    #[error(
+        "ROSTER_SMTP_URL has credentials but no TLS: use smtps:// or ?tls=required \
+         (plain SMTP with credentials is allowed to a loopback relay only)"
+    )]
+    Insecure,
     #[error("ROSTER_MAIL_FROM is not a mailbox like `Roster <roster@example.com>`: {0}")]
     From(String),
 }
@@ -134,23 +139,39 @@ fn smtp_transport(
     let url = smtp.url.as_str();
     // The URL may hold a password: errors say what is wrong without repeating it.
     let bad_url = |e: &dyn std::fmt::Display| MailConfigError::SmtpUrl(redact(&e.to_string(), url));
+    let parsed = url::Url::parse(url).map_err(|e| bad_url(&e))?;
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| bad_url(&"no host"))?
+        .to_owned();
+    let tls_mode = parsed
+        .query_pairs()
+        .find(|(k, _)| k == "tls")
+        .map(|(_, v)| v.into_owned());
+    let encrypted = parsed.scheme() == "smtps" || tls_mode.as_deref() == Some("required");
+    let has_credentials = !parsed.username().is_empty() || parsed.password().is_some();
+    if has_credentials && !encrypted && !is_loopback(&host) {
+        // lettre would send AUTH over whatever the connection is; opportunistic TLS can be
+        // stripped by anyone on the path.
+        return Err(MailConfigError::Insecure);
+    }
     let mut builder =
         AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| bad_url(&e))?;
     if let Some(ca_file) = &smtp.ca_file {
-        let parsed = url::Url::parse(url).map_err(|e| bad_url(&e))?;
-        let host = parsed.host_str().ok_or_else(|| bad_url(&"no host"))?;
-        let pem = std::fs::read(ca_file)
-            .map_err(|e| MailConfigError::CaFile(format!("{}: {e}", ca_file.display())))?;
-        let certificate = Certificate::from_pem(&pem)
-            .map_err(|e| MailConfigError::CaFile(format!("{}: {e}", ca_file.display())))?;
-        let parameters = TlsParameters::builder(host.to_owned())
+        let unreadable = |e: &dyn std::fmt::Display| {
+            MailConfigError::CaFile(format!("{}: {e}", ca_file.display()))
+        };
+        if !encrypted && tls_mode.as_deref() != Some("opportunistic") {
+            return Err(unreadable(
+                &"a CA file needs TLS: smtps:// or ?tls=required",
+            ));
+        }
+        let pem = std::fs::read(ca_file).map_err(|e| unreadable(&e))?;
+        let certificate = Certificate::from_pem(&pem).map_err(|e| unreadable(&e))?;
+        let parameters = TlsParameters::builder(host)
             .add_root_certificate(certificate)
             .build()
-            .map_err(|e| MailConfigError::CaFile(e.to_string()))?;
-        let tls_mode = parsed
-            .query_pairs()
-            .find(|(k, _)| k == "tls")
-            .map(|(_, v)| v.into_owned());
+            .map_err(|e| unreadable(&e))?;
         // The same choice lettre makes from the URL, with the extra root added.
         let tls = match (parsed.scheme(), tls_mode.as_deref()) {
             ("smtps", _) => Tls::Wrapper(parameters),
@@ -161,6 +182,14 @@ fn smtp_transport(
         builder = builder.tls(tls);
     }
     Ok(builder.timeout(Some(SMTP_TIMEOUT)).build())
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A body part in 8bit, so links read as written: quoted-printable (lettre's choice for lines
@@ -224,8 +253,8 @@ fn redact(text: &str, url: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_password_in_the_smtp_url_is_never_repeated_in_an_error() {
+    #[tokio::test]
+    async fn a_password_in_the_smtp_url_is_never_repeated_in_an_error() {
         let smtp = SmtpSettings {
             url: "smtp://user:s3cret@host:587?tls=bogus".into(),
             ca_file: None,
@@ -238,6 +267,49 @@ mod tests {
         .err()
         .unwrap();
         assert!(!error.to_string().contains("s3cret"), "{error}");
+    }
+
+    fn settings(url: &str, ca_file: Option<&str>) -> SmtpSettings {
+        SmtpSettings {
+            url: url.into(),
+            ca_file: ca_file.map(Into::into),
+        }
+    }
+
+    fn build(url: &str, ca_file: Option<&str>) -> Result<Mailer, MailConfigError> {
+        let outbox = FileOutbox::new("/nonexistent".into());
+        Mailer::new(Some(&settings(url, ca_file)), outbox, "roster@example.com")
+    }
+
+    // lettre's connection pool needs a runtime when it is built and dropped.
+    #[tokio::test]
+    async fn credentials_travel_only_over_tls_or_to_a_loopback_relay() {
+        for insecure in [
+            "smtp://user:pw@mail.example.com:587",
+            "smtp://user:pw@mail.example.com:587?tls=opportunistic",
+        ] {
+            assert!(
+                matches!(build(insecure, None), Err(MailConfigError::Insecure)),
+                "{insecure}"
+            );
+        }
+        for fine in [
+            "smtp://user:pw@mail.example.com:587?tls=required",
+            "smtps://user:pw@mail.example.com:465",
+            "smtp://user:pw@127.0.0.1:2525",
+            "smtp://user:pw@localhost:2525",
+            "smtp://mail.example.com:25",
+        ] {
+            assert!(build(fine, None).is_ok(), "{fine}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_ca_file_without_tls_is_a_configuration_error() {
+        let error = build("smtp://relay.example.com:25", Some("/nonexistent/ca.pem"))
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("needs TLS"), "{error}");
     }
 
     #[test]

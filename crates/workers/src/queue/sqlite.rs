@@ -66,8 +66,10 @@ impl SqliteQueues {
         if before {
             return Ok(false);
         }
-        // apalis-sqlite skips a task whose idempotency key is taken, and a task id taken by a
-        // racing push fails as a unique violation: both mean "already there".
+        // The id check above answers "already there" in the common case. A racing push of the
+        // same job loses either to the idempotency key (apalis-sqlite skips the insert, and this
+        // answers `true` for it: the count of new jobs may then be one too high) or to the task
+        // id (a unique violation): either way the job is stored once.
         match self.storage::<J>().push_task(task).await {
             Ok(()) => Ok(true),
             Err(e) if is_unique_violation(&e.to_string()) => Ok(false),

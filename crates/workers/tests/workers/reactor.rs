@@ -96,3 +96,51 @@ async fn the_reactor_keeps_a_checkpoint_of_its_own(backend: Backend) {
     assert_eq!(header(&mails[1], "To"), Some("next@example.com"));
     assert_eq!(env.jobs(VerificationEmail::QUEUE).await.len(), 2);
 }
+
+/// A job worker whose queue database fails (here: a lock held past the busy timeout) ends, as
+/// apalis workers do; its supervisor starts it again, and mail flows once the database is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_whose_queue_database_failed_is_started_again() {
+    use sqlx::Connection;
+
+    let env = env(Backend::Sqlite).await;
+    let sink = SmtpSink::start();
+    let workers = env.workers(config(Some(sink.url()), "1s")).await;
+    let mut blocker = sqlx::SqliteConnection::connect(&format!(
+        "sqlite://{}",
+        env.dir.path().join("jobs.db").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::raw_sql("BEGIN EXCLUSIVE")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    // Longer than the 5 s busy timeout: the workers' next fetch fails.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !workers
+        .health()
+        .parts()
+        .iter()
+        .any(|p| p.name == VerificationEmail::QUEUE && p.restarts > 0)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            workers.health().parts()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+
+    let member = env.register("back@example.com").await;
+    env.wait_for_event(member, "MemberVerificationEmailSent.v1")
+        .await;
+    assert_eq!(sink.messages().len(), 1);
+    let parts = workers.health().parts();
+    assert!(parts.iter().all(|p| p.failure.is_none()), "{parts:?}");
+    workers.shutdown().await;
+}

@@ -1,10 +1,12 @@
 //! Double opt-in over HTTP: confirming with the emailed token, and asking for a new one.
 //!
-//! Failed confirmations are counted per client (the API key, and the end user's address when
-//! the upstream app forwards it in `X-Forwarded-For`): after [`CONFIRM_FAILURES`] in
+//! Failed confirmations are counted per client (the API key, and the end user's address as the
+//! upstream app saw it: the last entry of `X-Forwarded-For`, the one its own proxy adds; the
+//! entries before it are whatever the end user sent): after [`CONFIRM_FAILURES`] in
 //! [`CONFIRM_WINDOW`] the client gets 429 `rate-limited`, even for a good token, until the window
-//! ends. Tokens have 256 bits, so this is defence in depth rather than what makes guessing
-//! hopeless. How often one member gets a new token is the domain's rule.
+//! ends; after [`KEY_CONFIRM_FAILURES`] the whole key does. Tokens are 256-bit MACs, so this is
+//! defence in depth rather than what makes guessing hopeless. How often one member gets a new
+//! token is the domain's rule.
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
@@ -12,6 +14,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use roster_app::AppError;
 use roster_app::apikeys::Principal;
+use roster_app::sidedb::Throttle;
 use roster_domain::member::{ConfirmMemberEmail, IssueMemberVerification};
 use roster_domain::{DomainError, Member, MemberCommand};
 
@@ -23,6 +26,9 @@ use crate::routes::written;
 
 /// Failed confirmations a client may make in one [`CONFIRM_WINDOW`].
 pub const CONFIRM_FAILURES: u32 = 10;
+/// Failed confirmations one API key may make in one [`CONFIRM_WINDOW`], whatever the clients:
+/// a ceiling for callers that vary the client address.
+pub const KEY_CONFIRM_FAILURES: u32 = 500;
 pub const CONFIRM_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
 
 const FORWARDED_FOR: &str = "x-forwarded-for";
@@ -39,38 +45,55 @@ pub async fn confirm(
     JsonBody(body): JsonBody<ConfirmRequest>,
 ) -> Result<Response, ApiError> {
     let now = state.commands().clock().now();
-    let bucket = client.bucket();
-    if let Some(until) = state
-        .side()
-        .throttled(&bucket, CONFIRM_FAILURES, CONFIRM_WINDOW, now)
-        .await?
-    {
-        let millis = (until - now).num_milliseconds();
-        let seconds = u64::try_from((millis + 999) / 1000).unwrap_or(1);
-        return Err(ApiError::rate_limited(
-            seconds,
-            "too many failed confirmations from this client",
-        ));
+    let buckets = [
+        (client.bucket(), CONFIRM_FAILURES),
+        (client.key_bucket(), KEY_CONFIRM_FAILURES),
+    ];
+    let mut taken = Vec::new();
+    for (bucket, limit) in &buckets {
+        taken.push(bucket.as_str());
+        if let Throttle::Limited { until } = state
+            .side()
+            .take_attempt(bucket, *limit, CONFIRM_WINDOW, now)
+            .await?
+        {
+            give_back(&state, &taken).await;
+            let millis = (until - now).num_milliseconds();
+            let seconds = u64::try_from((millis + 999) / 1000).unwrap_or(1);
+            return Err(ApiError::rate_limited(
+                seconds,
+                "too many failed confirmations from this client",
+            ));
+        }
     }
-    let confirmed = match state.verification().find(&body.token).await? {
-        None => Err(invalid_token(
+    let confirmed = match state.verification().find(&body.token).await {
+        Err(e) => Err(e.into()),
+        Ok(None) => Err(invalid_token(
             "the token is unknown, already used or expired",
         )),
-        Some((member_id, token_hash)) => {
+        Ok(Some((member_id, token_hash))) => {
             let command = MemberCommand::ConfirmEmail(ConfirmMemberEmail { token_hash });
             member_command(&state, member_id, command, &ctx, StatusCode::OK).await
         }
     };
-    if confirmed
+    // Only a bad token counts against the client.
+    if !confirmed
         .as_ref()
         .is_err_and(|e| e.kind == ProblemType::InvalidToken)
     {
-        state
-            .side()
-            .count_failure(&bucket, CONFIRM_WINDOW, now)
-            .await?;
+        give_back(&state, &taken).await;
     }
     confirmed
+}
+
+/// Returns attempts that did not fail on the token. Best effort: a lost give-back costs the
+/// client one attempt of its allowance, not a wrong answer.
+async fn give_back(state: &ApiState, buckets: &[&str]) {
+    for bucket in buckets {
+        if let Err(e) = state.side().give_back(bucket).await {
+            tracing::warn!(error = %e, "cannot give a confirmation attempt back");
+        }
+    }
 }
 
 /// Issues a new token (its mail follows from a worker); older links stop working. At most one
@@ -122,8 +145,12 @@ impl Client {
     fn bucket(&self) -> String {
         match &self.forwarded_for {
             Some(address) => format!("confirm:{}:{address}", self.key_id),
-            None => format!("confirm:{}", self.key_id),
+            None => format!("confirm:{}:-", self.key_id),
         }
+    }
+
+    fn key_bucket(&self) -> String {
+        format!("confirm:{}", self.key_id)
     }
 }
 
@@ -136,13 +163,15 @@ impl<St: Send + Sync> FromRequestParts<St> for Client {
             .get::<Principal>()
             .map(|p| p.key_id.to_string())
             .unwrap_or_default();
-        // The first entry is the end user as the upstream app saw them. Bounded, so a caller
-        // cannot make rows of any size.
+        // The last entry is the address the upstream app's own proxy saw; earlier entries are
+        // the end user's to choose. Bounded, so a caller cannot make rows of any size.
         let forwarded_for = parts
             .headers
-            .get(FORWARDED_FOR)
+            .get_all(FORWARDED_FOR)
+            .iter()
+            .next_back()
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.rsplit(',').next())
             .map(str::trim)
             .filter(|v| !v.is_empty())
             .map(|v| v.chars().take(64).collect());
