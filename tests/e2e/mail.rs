@@ -24,6 +24,20 @@ fn with_smtp(sink: &SmtpSink) -> impl Fn(&mut Command, &Path) + Clone + use<> {
     }
 }
 
+/// Polls `roster workers status --json` until `done` holds for it.
+async fn wait_for_workers_status(app: &TestApp, done: impl Fn(&serde_json::Value) -> bool) {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let status: serde_json::Value =
+            serde_json::from_str(&app.cli(&["workers", "status", "--json"])).unwrap();
+        if done(&status) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn register(app: &TestApp, email: &str) -> Uuid {
     let answer = app
         .post(
@@ -167,18 +181,13 @@ async fn replay_sends_no_mail(backend: Backend) {
 
     // Operators see the reactor's checkpoint and the jobs, apart from the projections. The
     // last job is acknowledged (and the checkpoint saved) just after the mail is recorded.
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        let status: serde_json::Value =
-            serde_json::from_str(&app.cli(&["workers", "status", "--json"])).unwrap();
-        let done = status["queues"]["mail.verification"]["Done"] == 3;
+    wait_for_workers_status(&app, |status| {
         let reactor = &status["reactors"][0];
-        if done && reactor["name"] == "mail" && reactor["lag_events"] == 0 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{status}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        status["queues"]["mail.verification"]["Done"] == 3
+            && reactor["name"] == "mail"
+            && reactor["lag_events"] == 0
+    })
+    .await;
     let status = app.cli(&["workers", "status"]);
     assert!(status.contains("reactor mail"), "{status}");
     assert!(
@@ -218,16 +227,10 @@ async fn smtp_down_then_up(backend: Backend) {
     .await;
     let member = register(&app, "patient@example.com").await;
     // Nothing listens yet: wait until an attempt has failed and the job waits for the next.
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        let status: serde_json::Value =
-            serde_json::from_str(&app.cli(&["workers", "status", "--json"])).unwrap();
-        if status["queues"]["mail.verification"]["Failed"] == 1 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{status}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_workers_status(&app, |status| {
+        status["queues"]["mail.verification"]["Failed"] == 1
+    })
+    .await;
     let sink = SmtpSink::start_on(port);
     app.wait_for_audit(member, "MemberVerificationEmailSent.v1")
         .await;

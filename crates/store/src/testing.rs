@@ -29,6 +29,29 @@ const SCHEMA_MAX_AGE: Duration = Duration::from_secs(3600);
 
 const SQLITE_FILE: &str = "roster.db";
 
+/// Which backend a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each `async fn case(Backend)` named as two tests, `sqlite::case` and
+/// `postgres::case`, on a multi-threaded runtime. The calling crate needs tokio.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() { super::$case($crate::testing::Backend::Sqlite).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() { super::$case($crate::testing::Backend::Postgres).await; })*
+        }
+    };
+}
+
 /// A new SQLite store in a new temporary directory; the directory (and the file) is removed
 /// when the returned `TempDir` is dropped, so keep it alive as long as the store.
 pub async fn sqlite_temp() -> (SqliteStore, TempDir) {

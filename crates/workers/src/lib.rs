@@ -142,43 +142,30 @@ impl Workers {
             queues: queues.clone(),
             config: Arc::new(config),
         };
+        // One supervised worker per job type; the storages differ in type per backend.
+        macro_rules! supervise_all {
+            ($q:expr) => {{
+                tasks.push(supervise!(
+                    $q,
+                    ctx,
+                    stopped,
+                    health,
+                    VerificationEmail,
+                    jobs::verification_email::run
+                ));
+                tasks.push(supervise!(
+                    $q,
+                    ctx,
+                    stopped,
+                    health,
+                    WelcomeEmail,
+                    jobs::welcome_email::run
+                ));
+            }};
+        }
         match &queues {
-            Queues::Sqlite(q) => {
-                tasks.push(supervise!(
-                    q,
-                    ctx,
-                    stopped,
-                    health,
-                    VerificationEmail,
-                    jobs::verification_email::run
-                ));
-                tasks.push(supervise!(
-                    q,
-                    ctx,
-                    stopped,
-                    health,
-                    WelcomeEmail,
-                    jobs::welcome_email::run
-                ));
-            }
-            Queues::Postgres(q) => {
-                tasks.push(supervise!(
-                    q,
-                    ctx,
-                    stopped,
-                    health,
-                    VerificationEmail,
-                    jobs::verification_email::run
-                ));
-                tasks.push(supervise!(
-                    q,
-                    ctx,
-                    stopped,
-                    health,
-                    WelcomeEmail,
-                    jobs::welcome_email::run
-                ));
-            }
+            Queues::Sqlite(q) => supervise_all!(q),
+            Queues::Postgres(q) => supervise_all!(q),
         }
         tracing::info!("workers started");
         Ok(Self {

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub(crate) use roster_store::on_both_backends;
+
 mod auth;
 mod idempotency;
 mod members;

@@ -250,6 +250,14 @@ pub enum Throttle {
     },
 }
 
+fn to_i64(position: u64) -> Result<i64, StoreError> {
+    i64::try_from(position).map_err(|_| corrupt("position"))
+}
+
+fn to_position(stored: i64) -> Result<u64, StoreError> {
+    u64::try_from(stored).map_err(|_| corrupt("reactor position"))
+}
+
 fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }

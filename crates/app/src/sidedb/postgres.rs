@@ -9,8 +9,8 @@ use sqlx::{PgPool, Row};
 
 use super::sqlite::reservation;
 use super::{
-    ABANDONED_AFTER, ApiKeyRecord, Reservation, StoredResponse, corrupt, from_millis, millis,
-    split_scopes,
+    ABANDONED_AFTER, ApiKeyRecord, Reservation, StoredResponse, from_millis, millis, split_scopes,
+    to_i64, to_position,
 };
 
 /// As the SQLite statement (see `sqlite::THROTTLE_TAKE`), with PostgreSQL's placeholders.
@@ -225,7 +225,7 @@ impl PgSide {
                 .bind(name)
                 .fetch_one(&self.pool)
                 .await?;
-        u64::try_from(position).map_err(|_| corrupt("reactor position"))
+        to_position(position)
     }
 
     pub(super) async fn advance_reactor(
@@ -252,11 +252,7 @@ impl PgSide {
                 .fetch_all(&self.pool)
                 .await?;
         rows.into_iter()
-            .map(|(name, position)| {
-                u64::try_from(position)
-                    .map(|p| (name, p))
-                    .map_err(|_| corrupt("reactor position"))
-            })
+            .map(|(name, position)| to_position(position).map(|p| (name, p)))
             .collect()
     }
 
@@ -288,10 +284,6 @@ impl PgSide {
             .await?;
         Ok(())
     }
-}
-
-fn to_i64(position: u64) -> Result<i64, StoreError> {
-    i64::try_from(position).map_err(|_| corrupt("position"))
 }
 
 fn row_to_key(r: &sqlx::postgres::PgRow) -> Result<ApiKeyRecord, StoreError> {

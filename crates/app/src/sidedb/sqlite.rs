@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{
     ABANDONED_AFTER, ApiKeyRecord, Reservation, StoredResponse, corrupt, from_millis, millis,
-    split_scopes,
+    split_scopes, to_i64, to_position,
 };
 
 const SCHEMA: &str = include_str!("sqlite.sql");
@@ -234,7 +234,7 @@ impl SqliteSide {
                 params![name],
                 |r| r.get(0),
             )?;
-            u64::try_from(position).map_err(|_| corrupt("reactor position"))
+            to_position(position)
         })
         .await
     }
@@ -265,7 +265,7 @@ impl SqliteSide {
             let mut positions = Vec::new();
             for row in rows {
                 let (name, position) = row?;
-                let position = u64::try_from(position).map_err(|_| corrupt("reactor position"))?;
+                let position = to_position(position)?;
                 positions.push((name, position));
             }
             Ok(positions)
@@ -308,10 +308,6 @@ impl SqliteSide {
         })
         .await
     }
-}
-
-fn to_i64(position: u64) -> Result<i64, StoreError> {
-    i64::try_from(position).map_err(|_| corrupt("position"))
 }
 
 pub(super) fn reservation(

@@ -41,6 +41,18 @@ impl Context {
         }
     }
 
+    /// The member as the log has it now; a read that fails fails the run for now.
+    pub async fn member(
+        &self,
+        member_id: uuid::Uuid,
+    ) -> Result<roster_domain::MemberState, apalis_core::error::BoxDynError> {
+        self.commands
+            .load::<roster_domain::Member>(member_id)
+            .await
+            .map(|loaded| loaded.state)
+            .map_err(|e| retry(format!("cannot read the member: {e}")))
+    }
+
     /// Sends a report about a member, trying again a few times (about six seconds in all)
     /// before giving up: a report that cannot be written after the mail went out, or after
     /// the last attempt failed, would otherwise be lost with the job.

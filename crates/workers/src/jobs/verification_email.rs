@@ -37,12 +37,7 @@ impl Job for VerificationEmail {
 }
 
 pub async fn run(job: VerificationEmail, run: Run, ctx: Data<Context>) -> JobResult {
-    let member = ctx
-        .commands
-        .load::<Member>(job.member_id)
-        .await
-        .map_err(|e| retry(format!("cannot read the member: {e}")))?
-        .state;
+    let member = ctx.member(job.member_id).await?;
     if let Some(reason) = skip_reason(&member, &job.nonce, ctx.commands.clock().now()) {
         tracing::info!(member_id = %job.member_id, reason, "verification mail not needed");
         return Ok(());

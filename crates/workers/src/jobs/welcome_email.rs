@@ -1,13 +1,12 @@
 //! The welcome mail after the email is confirmed: what the member has, the terms, next steps.
 
 use apalis_core::task::data::Data;
-use roster_domain::Member;
 use roster_domain::member::MemberStatus;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Context;
-use crate::job::{Cause, Job, JobResult, Run, permanent, retry};
+use crate::job::{Cause, Job, JobResult, Run, permanent};
 use crate::mail::MailTemplate;
 use crate::mail::templates::WelcomeMail;
 
@@ -26,12 +25,7 @@ impl Job for WelcomeEmail {
 }
 
 pub async fn run(job: WelcomeEmail, run: Run, ctx: Data<Context>) -> JobResult {
-    let member = ctx
-        .commands
-        .load::<Member>(job.member_id)
-        .await
-        .map_err(|e| retry(format!("cannot read the member: {e}")))?
-        .state;
+    let member = ctx.member(job.member_id).await?;
     let Some(personal) = member
         .personal
         .filter(|_| member.status == MemberStatus::Active)

@@ -51,6 +51,17 @@ pub struct JobRow {
     pub max_attempts: i64,
 }
 
+impl<N: Into<i64>> From<(String, String, N, N)> for JobRow {
+    fn from((id, status, attempts, max_attempts): (String, String, N, N)) -> Self {
+        Self {
+            id,
+            status,
+            attempts: attempts.into(),
+            max_attempts: max_attempts.into(),
+        }
+    }
+}
+
 /// The queues of one Roster deployment.
 #[derive(Clone)]
 pub enum Queues {

@@ -110,15 +110,7 @@ impl PgQueues {
         .bind(self.queue_name(queue))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, status, attempts, max_attempts)| JobRow {
-                id,
-                status,
-                attempts: attempts.into(),
-                max_attempts: max_attempts.into(),
-            })
-            .collect())
+        Ok(rows.into_iter().map(JobRow::from).collect())
     }
 }
 

@@ -117,15 +117,7 @@ impl SqliteQueues {
         .bind(queue)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, status, attempts, max_attempts)| JobRow {
-                id,
-                status,
-                attempts,
-                max_attempts,
-            })
-            .collect())
+        Ok(rows.into_iter().map(JobRow::from).collect())
     }
 }
 

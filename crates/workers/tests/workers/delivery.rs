@@ -167,15 +167,7 @@ async fn a_token_replaced_by_a_newer_one_is_not_mailed(backend: Backend) {
     let workers = env.workers(config(Some(sink.url()), "1s")).await;
 
     let mails = sink.wait_for(1, WAIT);
-    env.wait_for_job(VerificationEmail::QUEUE, |_| true).await;
-    let jobs = loop {
-        let jobs = env.jobs(VerificationEmail::QUEUE).await;
-        if jobs.len() == 2 && jobs.iter().all(|j| j.status == "Done") {
-            break jobs;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert_eq!(jobs.len(), 2);
+    env.wait_for_jobs_done(VerificationEmail::QUEUE, 2).await;
     workers.shutdown().await;
     assert_eq!(sink.messages().len(), 1);
     assert_eq!(token_in(&mails[0]), env.verification.token(member, &newest));
@@ -194,14 +186,7 @@ async fn an_erased_member_is_sent_nothing(backend: Backend) {
 
     env.wait_for_event(kept, "MemberVerificationEmailSent.v1")
         .await;
-    let jobs = loop {
-        let jobs = env.jobs(VerificationEmail::QUEUE).await;
-        if jobs.len() == 2 && jobs.iter().all(|j| j.status == "Done") {
-            break jobs;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert_eq!(jobs.len(), 2);
+    env.wait_for_jobs_done(VerificationEmail::QUEUE, 2).await;
     workers.shutdown().await;
     let mails = sink.messages();
     assert_eq!(mails.len(), 1);

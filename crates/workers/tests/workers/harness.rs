@@ -23,26 +23,7 @@ use uuid::Uuid;
 
 pub const PUBLIC_URL: &str = "https://members.example.com";
 
-#[derive(Debug, Clone, Copy)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// Runs a test body on both backends, as two tests.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name($crate::harness::Backend::Sqlite).await; })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name($crate::harness::Backend::Postgres).await; })*
-        }
-    };
-}
+pub use roster_store::testing::Backend;
 
 pub struct Env {
     pub runtime: Runtime,
@@ -227,6 +208,19 @@ impl Env {
 
     pub async fn jobs(&self, queue: &str) -> Vec<JobRow> {
         self.queues.jobs(queue).await.unwrap()
+    }
+
+    /// Waits until `queue` holds exactly `count` jobs, all done.
+    pub async fn wait_for_jobs_done(&self, queue: &str, count: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let jobs = self.jobs(queue).await;
+            if jobs.len() == count && jobs.iter().all(|j| j.status == "Done") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "jobs: {jobs:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Waits until some job of `queue` satisfies `done`.

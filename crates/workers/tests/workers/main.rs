@@ -4,6 +4,8 @@
 // Test helpers fail the test by panicking, like the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub(crate) use roster_store::on_both_backends;
+
 mod delivery;
 mod harness;
 mod reactor;
