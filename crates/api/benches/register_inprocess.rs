@@ -1,5 +1,6 @@
 //! The in-process side of the API benchmark (`scripts/bench-api`): registrations through
-//! `CommandHandler::execute` (decide, seal, durable append with the email claim) at a given
+//! `CommandHandler::execute` (decide, seal, durable append with the email claim and the first
+//! verification token with its claim, as the HTTP handler does) at a given
 //! concurrency, on a fresh SQLite data dir, with no HTTP in between. Prints one
 //! `RESULT inprocess_register_per_s=<rate>` line for the script.
 //!
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use roster_app::verification::{DEFAULT_TOKEN_TTL, Verification};
 use roster_app::{CommandMeta, Runtime, StorageConfig};
 use roster_domain::member::RegisterMember;
 use roster_domain::{Member, MemberCommand};
@@ -41,11 +43,16 @@ async fn main() {
         master_key: None,
     };
     let runtime = Runtime::open(&config).await.unwrap();
+    let verification = Verification::new(
+        runtime.vault.clone(),
+        runtime.store.clone(),
+        DEFAULT_TOKEN_TTL,
+    );
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (runtime, next) = (runtime.clone(), next.clone());
+        let (runtime, next, verification) = (runtime.clone(), next.clone(), verification.clone());
         tasks.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -60,7 +67,7 @@ async fn main() {
                     fields: BTreeMap::new(),
                     company: None,
                     location: None,
-                    verification: None,
+                    verification: Some(verification.ticket(member_id)),
                 });
                 let meta = CommandMeta::new(ActorRef::App("bench".into()));
                 runtime
