@@ -117,18 +117,21 @@ fn member_summary(event: &MemberEvent) -> String {
         MemberEvent::ErasureRequested(_) => "erased".into(),
         MemberEvent::VerificationIssued(_) => "verification token issued".into(),
         MemberEvent::VerificationEmailSent(_) => "verification email sent".into(),
-        MemberEvent::VerificationEmailFailed(e) => match e.failure.smtp_code {
-            Some(code) => format!(
-                "verification email failed after {} attempts: {} (SMTP {code})",
-                e.attempts,
+        MemberEvent::VerificationEmailFailed(e) => {
+            let attempts = match e.attempts {
+                1 => "1 attempt".to_owned(),
+                n => format!("{n} attempts"),
+            };
+            let code = e
+                .failure
+                .smtp_code
+                .map(|code| format!(" (SMTP {code})"))
+                .unwrap_or_default();
+            format!(
+                "verification email failed after {attempts}: {}{code}",
                 e.failure.kind.as_str()
-            ),
-            None => format!(
-                "verification email failed after {} attempts: {}",
-                e.attempts,
-                e.failure.kind.as_str()
-            ),
-        },
+            )
+        }
     }
 }
 
@@ -175,5 +178,50 @@ fn org_summary(event: &OrgEvent) -> String {
         OrgEvent::GroupJoined(e) => format!("joined group {}", e.group_id),
         OrgEvent::GroupLeft(e) => format!("left group {}", e.group_id),
         OrgEvent::SeatLimitChanged(e) => format!("seat limit changed to {}", e.seat_limit),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use roster_domain::member::{
+        MailFailure, MailFailureKind, MemberVerificationEmailFailed, MemberVerificationEmailSent,
+    };
+    use uuid::Uuid;
+
+    use super::*;
+
+    #[test]
+    fn mail_reports_read_as_what_happened_without_the_servers_words() {
+        let failed = |attempts, smtp_code| {
+            member_summary(&MemberEvent::VerificationEmailFailed(
+                MemberVerificationEmailFailed {
+                    member_id: Uuid::now_v7(),
+                    nonce: "n".into(),
+                    failure: MailFailure {
+                        kind: MailFailureKind::Rejected,
+                        smtp_code,
+                    },
+                    attempts,
+                    failed_at: Utc::now(),
+                },
+            ))
+        };
+        assert_eq!(
+            failed(1, Some(550)),
+            "verification email failed after 1 attempt: rejected (SMTP 550)"
+        );
+        assert_eq!(
+            failed(7, None),
+            "verification email failed after 7 attempts: rejected"
+        );
+        let sent = member_summary(&MemberEvent::VerificationEmailSent(
+            MemberVerificationEmailSent {
+                member_id: Uuid::now_v7(),
+                nonce: "n".into(),
+                sent_at: Utc::now(),
+            },
+        ));
+        assert_eq!(sent, "verification email sent");
     }
 }
