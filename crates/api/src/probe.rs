@@ -1,6 +1,6 @@
 //! Other parts of the process whose health counts for readiness and shows in metrics (the
-//! projections, the reactors and the job workers). The API sees them only through this probe, so it does not depend on how
-//! they are built.
+//! projections, the reactors and the job workers). The API sees them only through this probe,
+//! so it does not depend on how they are built.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -43,10 +43,6 @@ impl Verification {
         Self { vault, store, ttl }
     }
 
-    pub fn ttl(&self) -> Duration {
-        self.ttl
-    }
-
     /// A new ticket for `member_id`: a nonce of 32 random bytes and the hash of the token it
     /// yields.
     pub fn ticket(&self, member_id: Uuid) -> VerificationTicket {

@@ -43,11 +43,16 @@ const BACKOFF: Duration = Duration::from_secs(1);
 /// that may append (the API) calls this at start-up, so no event appended by this version goes
 /// unseen, and no event from before a reactor existed is acted on.
 pub async fn install(side: &SideDb, store: &DynStore) -> Result<(), StoreError> {
-    let head = store.head().await?;
     for name in ALL {
-        side.start_reactor(name, head, chrono::Utc::now()).await?;
+        checkpoint(side, store, name).await?;
     }
     Ok(())
+}
+
+/// Reactor `name`'s checkpoint, recorded at the log's head if it has none yet.
+async fn checkpoint(side: &SideDb, store: &DynStore, name: &str) -> Result<Position, StoreError> {
+    let head = store.head().await?;
+    side.start_reactor(name, head, chrono::Utc::now()).await
 }
 
 /// Where a reactor is, and how far behind the log.
@@ -146,7 +151,7 @@ pub struct Reactor {
 impl Reactor {
     /// Runs until `stop` turns true (or the store goes away).
     pub async fn run(&self, mut stop: watch::Receiver<bool>) -> Result<(), StoreError> {
-        let start = self.checkpoint_start().await?;
+        let start = checkpoint(&self.side, &self.store, MAIL).await?;
         tracing::info!(reactor = MAIL, position = start, "reactor started");
         let mut events = subscribe(self.store.clone(), start);
         let mut position = start;
@@ -194,13 +199,6 @@ impl Reactor {
         }
         tracing::info!(reactor = MAIL, position, "reactor stopped");
         Ok(())
-    }
-
-    async fn checkpoint_start(&self) -> Result<Position, StoreError> {
-        let head = self.store.head().await?;
-        self.side
-            .start_reactor(MAIL, head, chrono::Utc::now())
-            .await
     }
 
     /// Pushes every job, retrying failures until they succeed; `false` if told to stop first.

@@ -64,26 +64,25 @@ impl Context {
     ) -> Result<(), roster_app::AppError> {
         let meta = self.meta::<J>(cause);
         let mut wait = std::time::Duration::from_millis(200);
-        for _ in 1..REPORT_TRIES {
-            match self
+        let mut tries = 1;
+        loop {
+            let recorded = self
                 .commands
                 .execute::<roster_domain::Member>(member_id, command, &meta)
-                .await
-            {
+                .await;
+            match recorded {
                 Ok(_) => return Ok(()),
                 // A rejection will not change by trying again.
                 Err(e @ roster_app::AppError::Domain(_)) => return Err(e),
+                Err(e) if tries >= REPORT_TRIES => return Err(e),
                 Err(e) => {
                     tracing::warn!(error = %e, queue = J::QUEUE, "cannot record a report yet; retrying");
                     tokio::time::sleep(wait).await;
                     wait *= 2;
+                    tries += 1;
                 }
             }
         }
-        self.commands
-            .execute::<roster_domain::Member>(member_id, command, &meta)
-            .await
-            .map(drop)
     }
 
     /// Fails the run for now, after making the job wait the schedule's time for its attempt.

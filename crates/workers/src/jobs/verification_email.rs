@@ -7,11 +7,11 @@
 
 use apalis_core::task::data::Data;
 use chrono::{DateTime, Utc};
+use roster_domain::MemberState;
 use roster_domain::member::{
     MailFailure, MailFailureKind, MailOutcome, MemberCommand, MemberStatus,
     RecordVerificationEmailFailed, RecordVerificationEmailSent,
 };
-use roster_domain::{Member, MemberState};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -124,10 +124,8 @@ async fn report_failure(
         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
     };
     let command = MemberCommand::RecordVerificationEmailFailed(report);
-    let meta = ctx.meta::<VerificationEmail>(&job.cause);
     if let Err(e) = ctx
-        .commands
-        .execute::<Member>(job.member_id, &command, &meta)
+        .report::<VerificationEmail>(job.member_id, &command, &job.cause)
         .await
     {
         tracing::error!(member_id = %job.member_id, error = %e,

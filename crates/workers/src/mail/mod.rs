@@ -89,10 +89,6 @@ impl Mailer {
         Ok(Self { transport, from })
     }
 
-    pub fn transport(&self) -> &Transport {
-        &self.transport
-    }
-
     /// Sends `mail` to `to`. `message_id` is stable for one job, so a mail sent twice (a worker
     /// that died between sending and acknowledging) carries the same `Message-ID` both times.
     pub async fn send(&self, to: &str, mail: &Rendered, message_id: &str) -> Result<(), MailError> {

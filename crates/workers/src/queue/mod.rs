@@ -9,8 +9,9 @@
 //!
 //! apalis 1.0 runs a failed job again as soon as a worker polls; the wait between attempts is
 //! ours: before failing a run for now, the handler moves the job's `run_at`
-//! ([`Queues::postpone`]). These two statements are the only ones here that touch apalis's
-//! tables directly.
+//! ([`Queues::postpone`]). That `UPDATE` is the only write to apalis's tables that bypasses
+//! apalis; the other direct statements only read them (status counts, job rows, whether a
+//! job id is stored).
 
 mod postgres;
 mod sqlite;
@@ -99,14 +100,6 @@ impl Queues {
         liveness: Liveness,
     ) -> Result<Self, QueueError> {
         Ok(Self::Postgres(PgQueues::open(options, liveness).await?))
-    }
-
-    /// The stored name of queue `queue`.
-    pub fn queue_name(&self, queue: &str) -> String {
-        match self {
-            Self::Sqlite(_) => queue.to_owned(),
-            Self::Postgres(q) => q.queue_name(queue),
-        }
     }
 
     /// Stores `job` unless the job its cause makes is there already; `true` if it was new.

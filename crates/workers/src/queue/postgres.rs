@@ -46,10 +46,6 @@ impl PgQueues {
         })
     }
 
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
     pub(super) fn queue_name(&self, queue: &str) -> String {
         format!("{}:{queue}", self.namespace)
     }

@@ -47,10 +47,6 @@ impl SqliteQueues {
         Ok(Self { pool, liveness })
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
     /// The storage of one queue, for a worker or a push.
     pub fn storage<J: Job>(&self) -> SqliteStorage<J> {
         let config = Config::default()
