@@ -5,8 +5,11 @@ use thiserror::Error;
 use uuid::Uuid;
 
 /// Why a command was rejected. [`DomainError::code`] is the stable slug the API puts in the
-/// problem `type`; the variants' messages are for people and may change.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+/// problem `type`; the variants' messages are for people and may change. [`ErrorKind`] names a
+/// variant without its details, for tests that say which rule refused
+/// (`then_err(ErrorKind::SeatLimitReached)`).
+#[derive(Debug, Clone, PartialEq, Eq, Error, strum::EnumDiscriminants)]
+#[strum_discriminants(name(ErrorKind), derive(Hash))]
 pub enum DomainError {
     /// A command field failed validation.
     #[error("invalid {field}: {reason}")]
@@ -67,6 +70,11 @@ pub enum DomainError {
 }
 
 impl DomainError {
+    /// Which rule refused, without the details.
+    pub fn kind(&self) -> ErrorKind {
+        self.into()
+    }
+
     /// The stable slug of this rejection, used as the HTTP problem `type`.
     pub fn code(&self) -> &'static str {
         match self {

@@ -9,28 +9,19 @@ use uuid::Uuid;
 
 use super::{MailFailure, Visibility};
 
-/// Everything a member's stream accepts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", content = "data")]
-pub enum MemberCommand {
-    #[serde(rename = "RegisterMember")]
-    Register(RegisterMember),
-    #[serde(rename = "ConfirmMemberEmail")]
-    ConfirmEmail(ConfirmMemberEmail),
-    #[serde(rename = "EditMemberProfile")]
-    EditProfile(EditMemberProfile),
-    #[serde(rename = "SuspendMember")]
-    Suspend(SuspendMember),
-    #[serde(rename = "ReactivateMember")]
-    Reactivate(ReactivateMember),
-    #[serde(rename = "RequestMemberErasure")]
-    RequestErasure(RequestMemberErasure),
-    #[serde(rename = "IssueMemberVerification")]
-    IssueVerification(IssueMemberVerification),
-    #[serde(rename = "RecordVerificationEmailSent")]
-    RecordVerificationEmailSent(RecordVerificationEmailSent),
-    #[serde(rename = "RecordVerificationEmailFailed")]
-    RecordVerificationEmailFailed(RecordVerificationEmailFailed),
+crate::tagged_enum! {
+    /// Everything a member's stream accepts.
+    pub enum MemberCommand {
+        Register(RegisterMember) = "RegisterMember",
+        ConfirmEmail(ConfirmMemberEmail) = "ConfirmMemberEmail",
+        EditProfile(EditMemberProfile) = "EditMemberProfile",
+        Suspend(SuspendMember) = "SuspendMember",
+        Reactivate(ReactivateMember) = "ReactivateMember",
+        RequestErasure(RequestMemberErasure) = "RequestMemberErasure",
+        IssueVerification(IssueMemberVerification) = "IssueMemberVerification",
+        RecordVerificationEmailSent(RecordVerificationEmailSent) = "RecordVerificationEmailSent",
+        RecordVerificationEmailFailed(RecordVerificationEmailFailed) = "RecordVerificationEmailFailed",
+    }
 }
 
 /// Registers a new member from the registration form. The caller picks the id (a UUIDv7) so a

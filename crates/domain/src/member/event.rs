@@ -12,27 +12,18 @@ use uuid::Uuid;
 use super::Visibility;
 use crate::DomainEvent;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", content = "data")]
-pub enum MemberEvent {
-    #[serde(rename = "MemberRegistered.v1")]
-    Registered(MemberRegistered),
-    #[serde(rename = "MemberEmailConfirmed.v1")]
-    EmailConfirmed(MemberEmailConfirmed),
-    #[serde(rename = "MemberProfileEdited.v1")]
-    ProfileEdited(MemberProfileEdited),
-    #[serde(rename = "MemberSuspended.v1")]
-    Suspended(MemberSuspended),
-    #[serde(rename = "MemberReactivated.v1")]
-    Reactivated(MemberReactivated),
-    #[serde(rename = "MemberErasureRequested.v1")]
-    ErasureRequested(MemberErasureRequested),
-    #[serde(rename = "MemberVerificationIssued.v1")]
-    VerificationIssued(MemberVerificationIssued),
-    #[serde(rename = "MemberVerificationEmailSent.v1")]
-    VerificationEmailSent(MemberVerificationEmailSent),
-    #[serde(rename = "MemberVerificationEmailFailed.v1")]
-    VerificationEmailFailed(MemberVerificationEmailFailed),
+crate::tagged_enum! {
+    pub enum MemberEvent {
+        Registered(MemberRegistered) = "MemberRegistered.v1",
+        EmailConfirmed(MemberEmailConfirmed) = "MemberEmailConfirmed.v1",
+        ProfileEdited(MemberProfileEdited) = "MemberProfileEdited.v1",
+        Suspended(MemberSuspended) = "MemberSuspended.v1",
+        Reactivated(MemberReactivated) = "MemberReactivated.v1",
+        ErasureRequested(MemberErasureRequested) = "MemberErasureRequested.v1",
+        VerificationIssued(MemberVerificationIssued) = "MemberVerificationIssued.v1",
+        VerificationEmailSent(MemberVerificationEmailSent) = "MemberVerificationEmailSent.v1",
+        VerificationEmailFailed(MemberVerificationEmailFailed) = "MemberVerificationEmailFailed.v1",
+    }
 }
 
 /// The personal data given at registration. Sealed with the member's key.
@@ -184,20 +175,6 @@ impl MemberEvent {
 }
 
 impl DomainEvent for MemberEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            Self::Registered(_) => "MemberRegistered.v1",
-            Self::EmailConfirmed(_) => "MemberEmailConfirmed.v1",
-            Self::ProfileEdited(_) => "MemberProfileEdited.v1",
-            Self::Suspended(_) => "MemberSuspended.v1",
-            Self::Reactivated(_) => "MemberReactivated.v1",
-            Self::ErasureRequested(_) => "MemberErasureRequested.v1",
-            Self::VerificationIssued(_) => "MemberVerificationIssued.v1",
-            Self::VerificationEmailSent(_) => "MemberVerificationEmailSent.v1",
-            Self::VerificationEmailFailed(_) => "MemberVerificationEmailFailed.v1",
-        }
-    }
-
     fn personal_data_subject(&self) -> Option<Uuid> {
         match self {
             Self::Registered(e) => Some(e.member_id),

@@ -5,33 +5,21 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", content = "data")]
-pub enum OrgCommand {
-    #[serde(rename = "CreateOrg")]
-    Create(CreateOrg),
-    #[serde(rename = "AddOrgMember")]
-    AddMember(AddOrgMember),
-    #[serde(rename = "RemoveOrgMember")]
-    RemoveMember(RemoveOrgMember),
-    #[serde(rename = "DefineOrgRole")]
-    DefineRole(DefineOrgRole),
-    #[serde(rename = "AssignOrgRole")]
-    AssignRole(AssignOrgRole),
-    #[serde(rename = "RevokeOrgRole")]
-    RevokeRole(RevokeOrgRole),
-    #[serde(rename = "CreateOrgGroup")]
-    CreateGroup(CreateOrgGroup),
-    #[serde(rename = "GrantOrgGroupRole")]
-    GrantGroupRole(GrantOrgGroupRole),
-    #[serde(rename = "RevokeOrgGroupRole")]
-    RevokeGroupRole(RevokeOrgGroupRole),
-    #[serde(rename = "JoinOrgGroup")]
-    JoinGroup(JoinOrgGroup),
-    #[serde(rename = "LeaveOrgGroup")]
-    LeaveGroup(LeaveOrgGroup),
-    #[serde(rename = "ChangeOrgSeatLimit")]
-    ChangeSeatLimit(ChangeOrgSeatLimit),
+crate::tagged_enum! {
+    pub enum OrgCommand {
+        Create(CreateOrg) = "CreateOrg",
+        AddMember(AddOrgMember) = "AddOrgMember",
+        RemoveMember(RemoveOrgMember) = "RemoveOrgMember",
+        DefineRole(DefineOrgRole) = "DefineOrgRole",
+        AssignRole(AssignOrgRole) = "AssignOrgRole",
+        RevokeRole(RevokeOrgRole) = "RevokeOrgRole",
+        CreateGroup(CreateOrgGroup) = "CreateOrgGroup",
+        GrantGroupRole(GrantOrgGroupRole) = "GrantOrgGroupRole",
+        RevokeGroupRole(RevokeOrgGroupRole) = "RevokeOrgGroupRole",
+        JoinGroup(JoinOrgGroup) = "JoinOrgGroup",
+        LeaveGroup(LeaveOrgGroup) = "LeaveOrgGroup",
+        ChangeSeatLimit(ChangeOrgSeatLimit) = "ChangeOrgSeatLimit",
+    }
 }
 
 /// Creates the organization with `owner_id` as its first member, holding the `owner` role.

@@ -7,33 +7,21 @@ use uuid::Uuid;
 
 use crate::DomainEvent;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", content = "data")]
-pub enum OrgEvent {
-    #[serde(rename = "OrgCreated.v1")]
-    Created(OrgCreated),
-    #[serde(rename = "OrgMemberAdded.v1")]
-    MemberAdded(OrgMemberAdded),
-    #[serde(rename = "OrgMemberRemoved.v1")]
-    MemberRemoved(OrgMemberRemoved),
-    #[serde(rename = "OrgRoleDefined.v1")]
-    RoleDefined(OrgRoleDefined),
-    #[serde(rename = "OrgRoleAssigned.v1")]
-    RoleAssigned(OrgRoleAssigned),
-    #[serde(rename = "OrgRoleRevoked.v1")]
-    RoleRevoked(OrgRoleRevoked),
-    #[serde(rename = "OrgGroupCreated.v1")]
-    GroupCreated(OrgGroupCreated),
-    #[serde(rename = "OrgGroupRoleGranted.v1")]
-    GroupRoleGranted(OrgGroupRoleGranted),
-    #[serde(rename = "OrgGroupRoleRevoked.v1")]
-    GroupRoleRevoked(OrgGroupRoleRevoked),
-    #[serde(rename = "OrgGroupJoined.v1")]
-    GroupJoined(OrgGroupJoined),
-    #[serde(rename = "OrgGroupLeft.v1")]
-    GroupLeft(OrgGroupLeft),
-    #[serde(rename = "OrgSeatLimitChanged.v1")]
-    SeatLimitChanged(OrgSeatLimitChanged),
+crate::tagged_enum! {
+    pub enum OrgEvent {
+        Created(OrgCreated) = "OrgCreated.v1",
+        MemberAdded(OrgMemberAdded) = "OrgMemberAdded.v1",
+        MemberRemoved(OrgMemberRemoved) = "OrgMemberRemoved.v1",
+        RoleDefined(OrgRoleDefined) = "OrgRoleDefined.v1",
+        RoleAssigned(OrgRoleAssigned) = "OrgRoleAssigned.v1",
+        RoleRevoked(OrgRoleRevoked) = "OrgRoleRevoked.v1",
+        GroupCreated(OrgGroupCreated) = "OrgGroupCreated.v1",
+        GroupRoleGranted(OrgGroupRoleGranted) = "OrgGroupRoleGranted.v1",
+        GroupRoleRevoked(OrgGroupRoleRevoked) = "OrgGroupRoleRevoked.v1",
+        GroupJoined(OrgGroupJoined) = "OrgGroupJoined.v1",
+        GroupLeft(OrgGroupLeft) = "OrgGroupLeft.v1",
+        SeatLimitChanged(OrgSeatLimitChanged) = "OrgSeatLimitChanged.v1",
+    }
 }
 
 /// The organization exists; `owner_id` is its first member and holds `owner` directly.
@@ -142,21 +130,4 @@ pub struct OrgSeatLimitChanged {
     pub at: DateTime<Utc>,
 }
 
-impl DomainEvent for OrgEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            Self::Created(_) => "OrgCreated.v1",
-            Self::MemberAdded(_) => "OrgMemberAdded.v1",
-            Self::MemberRemoved(_) => "OrgMemberRemoved.v1",
-            Self::RoleDefined(_) => "OrgRoleDefined.v1",
-            Self::RoleAssigned(_) => "OrgRoleAssigned.v1",
-            Self::RoleRevoked(_) => "OrgRoleRevoked.v1",
-            Self::GroupCreated(_) => "OrgGroupCreated.v1",
-            Self::GroupRoleGranted(_) => "OrgGroupRoleGranted.v1",
-            Self::GroupRoleRevoked(_) => "OrgGroupRoleRevoked.v1",
-            Self::GroupJoined(_) => "OrgGroupJoined.v1",
-            Self::GroupLeft(_) => "OrgGroupLeft.v1",
-            Self::SeatLimitChanged(_) => "OrgSeatLimitChanged.v1",
-        }
-    }
-}
+impl DomainEvent for OrgEvent {}

@@ -1,3 +1,4 @@
+use roster_domain::ErrorKind;
 use roster_domain::member::{
     EditMemberProfile, MemberCommand, MemberErasureRequested, MemberEvent, MemberProfileEdited,
     MemberRegistered, MemberStatus, Visibility,
@@ -47,7 +48,7 @@ fn after_erasure_every_command_is_invalid_state() {
     for command in commands {
         given([registered(), erased()])
             .when(command, trusted())
-            .then_error("invalid-state");
+            .then_err(ErrorKind::InvalidState);
     }
 }
 

@@ -1,3 +1,4 @@
+use roster_domain::ErrorKind;
 use roster_domain::member::{
     MemberCommand, MemberEvent, MemberReactivated, MemberStatus, SuspendMember,
 };
@@ -24,14 +25,14 @@ fn a_pending_member_confirms_their_email_and_becomes_active() {
 fn confirming_an_active_member_is_an_invalid_token_because_it_was_used() {
     given([registered(), issued(), confirmed()])
         .when(confirm(), trusted())
-        .then_error("invalid-token");
+        .then_err(ErrorKind::InvalidToken);
 }
 
 #[test]
 fn confirming_a_suspended_member_is_invalid_state() {
     given([registered(), issued(), suspended()])
         .when(confirm(), trusted())
-        .then_error("invalid-state");
+        .then_err(ErrorKind::InvalidState);
 }
 
 #[test]
@@ -45,7 +46,7 @@ fn commands_to_an_unregistered_member_are_not_found() {
     ] {
         given::<MemberEvent>([])
             .when(command, trusted())
-            .then_error("not-found");
+            .then_err(ErrorKind::NotFound);
     }
 }
 
@@ -63,7 +64,7 @@ fn active_and_pending_members_can_be_suspended() {
 fn a_suspended_member_cannot_be_suspended_again() {
     given([registered(), suspended()])
         .when(suspend(), trusted())
-        .then_error("invalid-state");
+        .then_err(ErrorKind::InvalidState);
 }
 
 #[test]
@@ -73,7 +74,7 @@ fn a_suspension_needs_a_reason() {
     });
     given([registered()])
         .when(command, trusted())
-        .then_error("invalid-input");
+        .then_err(ErrorKind::InvalidInput);
 }
 
 #[test]
@@ -104,10 +105,10 @@ fn an_unverified_member_is_reactivated_to_pending_confirmation() {
 fn only_a_suspended_member_can_be_reactivated() {
     given([registered()])
         .when(reactivate(), trusted())
-        .then_error("invalid-state");
+        .then_err(ErrorKind::InvalidState);
     given([registered(), confirmed()])
         .when(reactivate(), trusted())
-        .then_error("invalid-state");
+        .then_err(ErrorKind::InvalidState);
 }
 
 #[test]
@@ -122,10 +123,10 @@ fn a_member_may_edit_and_erase_only_their_own_record() {
     let mallory = crate::support::v7(99);
     given([registered()])
         .when(edit(crate::fixtures::rename("Mallory")), by(mallory))
-        .then_error("forbidden");
+        .then_err(ErrorKind::NotAllowed);
     given([registered()])
         .when(erase(), by(mallory))
-        .then_error("forbidden");
+        .then_err(ErrorKind::NotAllowed);
 }
 
 #[test]
@@ -133,11 +134,11 @@ fn suspending_reactivating_and_confirming_are_for_trusted_callers_only() {
     use crate::support::by;
     given([registered()])
         .when(confirm(), by(alice()))
-        .then_error("forbidden");
+        .then_err(ErrorKind::NotAllowed);
     given([registered()])
         .when(suspend(), by(alice()))
-        .then_error("forbidden");
+        .then_err(ErrorKind::NotAllowed);
     given([registered(), suspended()])
         .when(reactivate(), by(alice()))
-        .then_error("forbidden");
+        .then_err(ErrorKind::NotAllowed);
 }

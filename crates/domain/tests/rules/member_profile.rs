@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use roster_domain::ErrorKind;
 use roster_domain::member::{
     EditMemberProfile, MemberEvent, MemberProfileChanges, MemberProfileEdited, Visibility,
 };
@@ -84,7 +85,7 @@ fn an_edit_is_validated_like_registration() {
     });
     given([registered()])
         .when(command, trusted())
-        .then_error("invalid-input");
+        .then_err(ErrorKind::InvalidInput);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use roster_domain::ErrorKind;
 use roster_domain::member::{
     MemberCommand, MemberEvent, MemberPersonal, MemberRegistered, MemberStatus, RegisterMember,
     Visibility,
@@ -16,7 +17,7 @@ fn register(form: RegisterMember) -> MemberCommand {
 fn rejects(form: RegisterMember, field: &str) {
     let error = given::<MemberEvent>([])
         .when(register(form), trusted())
-        .then_error("invalid-input");
+        .then_err(ErrorKind::InvalidInput);
     assert!(
         matches!(&error, roster_domain::DomainError::InvalidInput { field: f, .. } if f == field),
         "{error:?}"
@@ -83,7 +84,7 @@ fn all_personal_data_lives_in_the_personal_field() {
 fn registering_twice_is_rejected_as_already_exists() {
     given([registered()])
         .when(register(register_alice()), trusted())
-        .then_error("already-exists");
+        .then_err(ErrorKind::AlreadyExists);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 use chrono::Duration;
 use roster_domain::DomainError;
+use roster_domain::ErrorKind;
 use roster_domain::member::{
     MailFailure, MailFailureKind, MailOutcome, MemberCommand, MemberEvent,
     MemberVerificationEmailFailed, MemberVerificationEmailSent, RecordVerificationEmailFailed,
@@ -69,7 +70,7 @@ fn a_resend_issues_a_new_token_and_the_older_one_stops_working() {
     let history = [registered(), issued_at(1, earlier), issued_at(2, now())];
     given(history.clone())
         .when(confirm_with(1), trusted())
-        .then_error("invalid-token");
+        .then_err(ErrorKind::InvalidToken);
     given(history)
         .when(confirm_with(2), trusted())
         .then([confirmed()]);
@@ -79,10 +80,10 @@ fn a_resend_issues_a_new_token_and_the_older_one_stops_working() {
 fn an_unknown_token_is_refused() {
     given([registered(), issued()])
         .when(confirm_with(9), trusted())
-        .then_error("invalid-token");
+        .then_err(ErrorKind::InvalidToken);
     given([registered()])
         .when(confirm(), trusted())
-        .then_error("invalid-token");
+        .then_err(ErrorKind::InvalidToken);
 }
 
 #[test]
@@ -94,7 +95,7 @@ fn a_token_works_until_it_expires_and_not_after() {
     let expired = issued_at(1, now() - Duration::days(1));
     let error = given([registered(), expired])
         .when(confirm(), trusted())
-        .then_error("invalid-token");
+        .then_err(ErrorKind::InvalidToken);
     assert!(error.to_string().contains("expired"), "{error}");
 }
 
@@ -102,7 +103,7 @@ fn a_token_works_until_it_expires_and_not_after() {
 fn a_resend_within_a_minute_of_the_last_token_is_rate_limited() {
     let error = given([registered(), issued()])
         .when(resend(2), trusted_at(now() + Duration::seconds(20)))
-        .then_error("rate-limited");
+        .then_err(ErrorKind::RateLimited);
     assert_eq!(
         error,
         DomainError::RateLimited {
@@ -128,7 +129,7 @@ fn at_most_five_tokens_are_issued_in_a_day() {
     ];
     let error = given(history.clone())
         .when(resend(2), trusted())
-        .then_error("rate-limited");
+        .then_err(ErrorKind::RateLimited);
     // The oldest of the five in the window (5 hours ago) leaves it 19 hours from now.
     assert_eq!(
         error,
@@ -145,7 +146,7 @@ fn at_most_five_tokens_are_issued_in_a_day() {
 fn only_a_member_pending_confirmation_gets_a_new_token() {
     given([registered(), issued(), confirmed()])
         .when(resend(2), trusted_at(now() + Duration::hours(1)))
-        .then_error("invalid-state");
+        .then_err(ErrorKind::InvalidState);
 }
 
 #[test]
@@ -187,7 +188,7 @@ fn a_malformed_ticket_is_invalid_input() {
         };
         let error = given::<MemberEvent>([])
             .when(MemberCommand::Register(form), trusted())
-            .then_error("invalid-input");
+            .then_err(ErrorKind::InvalidInput);
         assert!(
             matches!(&error, DomainError::InvalidInput { field: f, .. } if f == field),
             "{error:?}"
@@ -253,7 +254,7 @@ fn resends_and_mail_reports_are_for_trusted_callers_only() {
     for command in [resend(2), report_sent(1), report_failed(1)] {
         given([registered(), issued()])
             .when(command, by(alice()))
-            .then_error("forbidden");
+            .then_err(ErrorKind::NotAllowed);
     }
 }
 
@@ -263,5 +264,5 @@ fn erasure_forgets_the_token() {
     assert_eq!(state.verification, None);
     given([registered(), issued(), erased()])
         .when(confirm(), trusted())
-        .then_error("invalid-state");
+        .then_err(ErrorKind::InvalidState);
 }

@@ -1,4 +1,5 @@
 use roster_domain::DomainError;
+use roster_domain::ErrorKind;
 use roster_domain::org::{
     CreateOrgGroup, GrantOrgGroupRole, JoinOrgGroup, LeaveOrgGroup, OrgCommand, OrgEvent,
     OrgGroupLeft, OrgGroupRoleRevoked, RevokeOrgGroupRole,
@@ -70,17 +71,17 @@ fn an_owner_creates_a_group() {
 fn an_administrator_cannot_create_groups() {
     given(staffed(5))
         .when(create_group(team(), "team"), by(admin()))
-        .then_error("forbidden");
+        .then_err(ErrorKind::Forbidden);
 }
 
 #[test]
 fn group_ids_and_names_are_unique() {
     given(with_team())
         .when(create_group(team(), "other"), by(owner()))
-        .then_error("already-exists");
+        .then_err(ErrorKind::AlreadyExists);
     given(with_team())
         .when(create_group(v7(201), "team"), by(owner()))
-        .then_error("already-exists");
+        .then_err(ErrorKind::AlreadyExists);
 }
 
 #[test]
@@ -95,24 +96,24 @@ fn an_administrator_cannot_grant_or_revoke_group_roles() {
     let history = with(with_team(), [group_granted(team(), "guest", None)]);
     given(with_team())
         .when(grant("guest", None), by(admin()))
-        .then_error("forbidden");
+        .then_err(ErrorKind::Forbidden);
     given(history)
         .when(revoke("guest"), by(admin()))
-        .then_error("forbidden");
+        .then_err(ErrorKind::Forbidden);
 }
 
 #[test]
 fn granting_to_a_group_that_does_not_exist_is_not_found() {
     given(staffed(5))
         .when(grant("guest", None), by(owner()))
-        .then_error("not-found");
+        .then_err(ErrorKind::NotFound);
 }
 
 #[test]
 fn granting_an_unknown_role_to_a_group_is_unknown_role() {
     given(with_team())
         .when(grant("wizard", None), by(owner()))
-        .then_error("unknown-role");
+        .then_err(ErrorKind::UnknownRole);
 }
 
 #[test]
@@ -120,7 +121,7 @@ fn granting_the_same_group_role_twice_is_already_exists() {
     let history = with(with_team(), [group_granted(team(), "guest", None)]);
     given(history)
         .when(grant("guest", None), by(owner()))
-        .then_error("already-exists");
+        .then_err(ErrorKind::AlreadyExists);
 }
 
 #[test]
@@ -141,7 +142,7 @@ fn an_owner_revokes_a_group_role() {
 fn revoking_a_group_role_it_does_not_have_is_not_found() {
     given(with_team())
         .when(revoke("guest"), by(owner()))
-        .then_error("not-found");
+        .then_err(ErrorKind::NotFound);
 }
 
 #[test]
@@ -155,21 +156,21 @@ fn an_owner_puts_a_member_in_a_group() {
 fn joining_a_group_twice_is_already_exists() {
     given(with(with_team(), [joined(team(), bob())]))
         .when(join(bob()), by(owner()))
-        .then_error("already-exists");
+        .then_err(ErrorKind::AlreadyExists);
 }
 
 #[test]
 fn only_members_of_the_org_can_join_its_groups() {
     given(with_team())
         .when(join(carol()), by(owner()))
-        .then_error("not-a-member");
+        .then_err(ErrorKind::NotAMember);
 }
 
 #[test]
 fn a_member_cannot_put_another_member_in_a_group() {
     let error = given(with_team())
         .when(join(admin()), by(bob()))
-        .then_error("forbidden");
+        .then_err(ErrorKind::Forbidden);
     assert_eq!(
         error,
         DomainError::Forbidden {
@@ -183,7 +184,7 @@ fn a_member_cannot_join_a_group_that_grants_more_than_they_hold() {
     let history = with(with_team(), [group_granted(team(), "administrator", None)]);
     let error = given(history)
         .when(join(bob()), by(bob()))
-        .then_error("forbidden");
+        .then_err(ErrorKind::Forbidden);
     assert_eq!(
         error,
         DomainError::Forbidden {
@@ -221,15 +222,15 @@ fn a_member_cannot_take_another_member_out_of_a_group() {
     let history = with(with_team(), [joined(team(), admin())]);
     given(history)
         .when(leave(admin()), by(bob()))
-        .then_error("forbidden");
+        .then_err(ErrorKind::Forbidden);
 }
 
 #[test]
 fn leaving_a_group_one_is_not_in_is_not_found() {
     given(with_team())
         .when(leave(bob()), by(owner()))
-        .then_error("not-found");
+        .then_err(ErrorKind::NotFound);
     given(staffed(5))
         .when(leave(bob()), by(owner()))
-        .then_error("not-found");
+        .then_err(ErrorKind::NotFound);
 }

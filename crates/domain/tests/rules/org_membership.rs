@@ -1,3 +1,4 @@
+use roster_domain::ErrorKind;
 use roster_domain::org::{
     ChangeOrgSeatLimit, CreateOrg, OrgCommand, OrgEvent, OrgMemberRemoved, OrgSeatLimitChanged,
     RemoveOrgMember,
@@ -43,17 +44,17 @@ fn creating_an_org_records_the_owner_as_a_member_with_role_owner() {
 fn an_org_cannot_be_created_twice() {
     given([created(3)])
         .when(create(3), trusted())
-        .then_error("already-exists");
+        .then_err(ErrorKind::AlreadyExists);
 }
 
 #[test]
 fn a_seat_limit_of_zero_is_invalid_input() {
     given::<OrgEvent>([])
         .when(create(0), trusted())
-        .then_error("invalid-input");
+        .then_err(ErrorKind::InvalidInput);
     given([created(3)])
         .when(seat_limit(0), trusted())
-        .then_error("invalid-input");
+        .then_err(ErrorKind::InvalidInput);
 }
 
 #[test]
@@ -65,7 +66,7 @@ fn an_org_name_must_have_1_to_200_characters() {
         });
         given::<OrgEvent>([])
             .when(command, trusted())
-            .then_error("invalid-input");
+            .then_err(ErrorKind::InvalidInput);
     }
 }
 
@@ -82,10 +83,10 @@ fn create_org() -> CreateOrg {
 fn commands_to_an_org_that_does_not_exist_are_not_found() {
     given::<OrgEvent>([])
         .when(add(bob(), "member"), trusted())
-        .then_error("not-found");
+        .then_err(ErrorKind::NotFound);
     given::<OrgEvent>([])
         .when(seat_limit(3), trusted())
-        .then_error("not-found");
+        .then_err(ErrorKind::NotFound);
 }
 
 #[test]
@@ -99,7 +100,7 @@ fn an_owner_adds_a_member() {
 fn adding_someone_already_in_the_org_is_already_member() {
     let error = given(staffed(5))
         .when(add(bob(), "customer"), by(owner()))
-        .then_error("already-member");
+        .then_err(ErrorKind::AlreadyMember);
     assert_eq!(error, DomainError::AlreadyMember { member_id: bob() });
 }
 
@@ -107,14 +108,14 @@ fn adding_someone_already_in_the_org_is_already_member() {
 fn adding_with_an_unknown_role_is_unknown_role() {
     given([created(3)])
         .when(add(bob(), "wizard"), by(owner()))
-        .then_error("unknown-role");
+        .then_err(ErrorKind::UnknownRole);
 }
 
 #[test]
 fn an_administrator_cannot_add_or_remove_members() {
     let error = given(staffed(5))
         .when(add(carol(), "customer"), by(admin()))
-        .then_error("forbidden");
+        .then_err(ErrorKind::Forbidden);
     assert_eq!(
         error,
         DomainError::Forbidden {
@@ -123,14 +124,14 @@ fn an_administrator_cannot_add_or_remove_members() {
     );
     given(staffed(5))
         .when(remove(bob()), by(admin()))
-        .then_error("forbidden");
+        .then_err(ErrorKind::Forbidden);
 }
 
 #[test]
 fn someone_outside_the_org_has_no_rights_in_it() {
     given(staffed(5))
         .when(add(carol(), "customer"), by(v7(99)))
-        .then_error("forbidden");
+        .then_err(ErrorKind::Forbidden);
 }
 
 #[test]
@@ -151,7 +152,7 @@ fn a_user_manager_cannot_add_someone_with_more_rights_than_their_own() {
     ];
     let error = given(history.clone())
         .when(add(bob(), "owner"), by(admin()))
-        .then_error("forbidden");
+        .then_err(ErrorKind::Forbidden);
     assert_eq!(
         error,
         DomainError::Forbidden {
@@ -190,14 +191,14 @@ fn removing_a_member_drops_their_grants_and_group_memberships() {
 fn removing_someone_not_in_the_org_is_not_a_member() {
     given(staffed(5))
         .when(remove(carol()), by(owner()))
-        .then_error("not-a-member");
+        .then_err(ErrorKind::NotAMember);
 }
 
 #[test]
 fn changing_the_seat_limit_needs_billing_plan_manage() {
     let error = given(staffed(5))
         .when(seat_limit(9), by(admin()))
-        .then_error("forbidden");
+        .then_err(ErrorKind::Forbidden);
     assert_eq!(
         error,
         DomainError::Forbidden {

@@ -1,4 +1,5 @@
 use roster_domain::DomainError;
+use roster_domain::ErrorKind;
 use roster_domain::org::{AssignOrgRole, OrgCommand, OrgEvent, RemoveOrgMember, RevokeOrgRole};
 use uuid::Uuid;
 
@@ -28,7 +29,7 @@ fn with(mut history: Vec<OrgEvent>, more: impl IntoIterator<Item = OrgEvent>) ->
 fn the_last_owner_cannot_be_removed() {
     let error = given(staffed(5))
         .when(remove(owner()), trusted())
-        .then_error("last-owner");
+        .then_err(ErrorKind::LastOwner);
     assert_eq!(error, DomainError::LastOwner);
 }
 
@@ -36,14 +37,14 @@ fn the_last_owner_cannot_be_removed() {
 fn the_last_owner_cannot_remove_themselves() {
     given(staffed(5))
         .when(remove(owner()), by(owner()))
-        .then_error("last-owner");
+        .then_err(ErrorKind::LastOwner);
 }
 
 #[test]
 fn the_last_owner_cannot_lose_the_owner_role() {
     given(staffed(5))
         .when(revoke_owner(owner()), by(owner()))
-        .then_error("last-owner");
+        .then_err(ErrorKind::LastOwner);
 }
 
 #[test]
@@ -54,7 +55,7 @@ fn the_last_owner_cannot_be_given_an_expiring_ownership() {
     });
     given(staffed(5))
         .when(command, by(owner()))
-        .then_error("last-owner");
+        .then_err(ErrorKind::LastOwner);
 }
 
 #[test]
@@ -78,7 +79,7 @@ fn an_owner_through_a_group_does_not_keep_the_org_owned() {
     );
     given(history)
         .when(revoke_owner(owner()), by(owner()))
-        .then_error("last-owner");
+        .then_err(ErrorKind::LastOwner);
 }
 
 #[test]
@@ -89,7 +90,7 @@ fn an_owner_until_a_date_does_not_keep_the_org_owned() {
     );
     given(history)
         .when(remove(owner()), by(owner()))
-        .then_error("last-owner");
+        .then_err(ErrorKind::LastOwner);
 }
 
 #[test]
@@ -100,7 +101,7 @@ fn a_scoped_owner_does_not_keep_the_org_owned() {
     );
     given(history)
         .when(revoke_owner(owner()), by(owner()))
-        .then_error("last-owner");
+        .then_err(ErrorKind::LastOwner);
 }
 
 #[test]

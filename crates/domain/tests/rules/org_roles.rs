@@ -1,3 +1,4 @@
+use roster_domain::ErrorKind;
 use roster_domain::org::{
     AssignOrgRole, DefineOrgRole, OrgCommand, OrgEvent, OrgRoleRevoked, RevokeOrgRole,
 };
@@ -45,14 +46,14 @@ fn a_role_cannot_be_defined_twice() {
     history.push(defined("editor", &["content.pages.edit"], true));
     given(history)
         .when(define("editor", &[]), by(owner()))
-        .then_error("already-exists");
+        .then_err(ErrorKind::AlreadyExists);
 }
 
 #[test]
 fn a_custom_role_cannot_take_the_name_of_a_built_in_role() {
     given(staffed(5))
         .when(define("owner", &[]), by(owner()))
-        .then_error("already-exists");
+        .then_err(ErrorKind::AlreadyExists);
 }
 
 #[test]
@@ -60,7 +61,7 @@ fn a_role_name_is_1_to_64_characters_of_lowercase_digits_dashes_and_underscores(
     for name in ["", "Editor", "content editor", &"r".repeat(65)] {
         given(staffed(5))
             .when(define(name, &[]), by(owner()))
-            .then_error("invalid-input");
+            .then_err(ErrorKind::InvalidInput);
     }
     given(staffed(5))
         .when(define("editor_2-b", &[]), by(owner()))
@@ -72,7 +73,7 @@ fn a_permission_outside_the_catalog_is_unknown_permission() {
     let command = define("editor", &["content.videos.edit"]);
     given(staffed(5))
         .when(command, by(owner()))
-        .then_error("unknown-permission");
+        .then_err(ErrorKind::UnknownPermission);
 }
 
 #[test]
@@ -87,7 +88,7 @@ fn a_malformed_permission_is_invalid_input() {
         let command = define("editor", &[permission]);
         given(staffed(5))
             .when(command, by(owner()))
-            .then_error("invalid-input");
+            .then_err(ErrorKind::InvalidInput);
     }
 }
 
@@ -95,7 +96,7 @@ fn a_malformed_permission_is_invalid_input() {
 fn an_administrator_cannot_define_roles() {
     given(staffed(5))
         .when(define("editor", &[]), by(admin()))
-        .then_error("forbidden");
+        .then_err(ErrorKind::Forbidden);
 }
 
 #[test]
@@ -119,7 +120,7 @@ fn an_administrator_cannot_assign_roles() {
     let command = OrgCommand::AssignRole(assign(bob(), "administrator"));
     let error = given(staffed(5))
         .when(command, by(admin()))
-        .then_error("forbidden");
+        .then_err(ErrorKind::Forbidden);
     assert_eq!(
         error,
         DomainError::Forbidden {
@@ -133,7 +134,7 @@ fn a_member_cannot_assign_themselves_a_role() {
     let command = OrgCommand::AssignRole(assign(bob(), "owner"));
     given(staffed(5))
         .when(command, by(bob()))
-        .then_error("forbidden");
+        .then_err(ErrorKind::Forbidden);
 }
 
 #[test]
@@ -141,7 +142,7 @@ fn assigning_an_unknown_role_is_unknown_role() {
     let command = OrgCommand::AssignRole(assign(bob(), "wizard"));
     given(staffed(5))
         .when(command, by(owner()))
-        .then_error("unknown-role");
+        .then_err(ErrorKind::UnknownRole);
 }
 
 #[test]
@@ -149,7 +150,7 @@ fn assigning_to_someone_outside_the_org_is_not_a_member() {
     let command = OrgCommand::AssignRole(assign(carol(), "member"));
     given(staffed(5))
         .when(command, by(owner()))
-        .then_error("not-a-member");
+        .then_err(ErrorKind::NotAMember);
 }
 
 #[test]
@@ -160,7 +161,7 @@ fn an_expiry_that_is_not_in_the_future_is_invalid_input() {
     });
     given(staffed(5))
         .when(command, by(owner()))
-        .then_error("invalid-input");
+        .then_err(ErrorKind::InvalidInput);
 }
 
 #[test]
@@ -171,7 +172,7 @@ fn a_scope_with_whitespace_is_invalid_input() {
     });
     given(staffed(5))
         .when(command, by(owner()))
-        .then_error("invalid-input");
+        .then_err(ErrorKind::InvalidInput);
 }
 
 #[test]
@@ -179,7 +180,7 @@ fn assigning_a_grant_the_member_already_has_is_already_exists() {
     let command = OrgCommand::AssignRole(assign(bob(), "member"));
     given(staffed(5))
         .when(command, by(owner()))
-        .then_error("already-exists");
+        .then_err(ErrorKind::AlreadyExists);
 }
 
 #[test]
@@ -225,17 +226,17 @@ fn an_owner_revokes_a_role() {
 fn revoking_a_grant_the_member_does_not_hold_is_not_found() {
     given(staffed(5))
         .when(revoke("owner", None), by(owner()))
-        .then_error("not-found");
+        .then_err(ErrorKind::NotFound);
     given(staffed(5))
         .when(revoke("member", Some("channel:1")), by(owner()))
-        .then_error("not-found");
+        .then_err(ErrorKind::NotFound);
 }
 
 #[test]
 fn an_administrator_cannot_revoke_roles() {
     given(staffed(5))
         .when(revoke("member", None), by(admin()))
-        .then_error("forbidden");
+        .then_err(ErrorKind::Forbidden);
 }
 
 #[test]

@@ -1,3 +1,4 @@
+use roster_domain::ErrorKind;
 use roster_domain::org::{ChangeOrgSeatLimit, JoinOrgGroup, OrgCommand, RemoveOrgMember};
 use roster_domain::{DomainError, seats_used};
 
@@ -65,7 +66,7 @@ fn a_member_holding_several_seat_roles_takes_one_seat() {
 fn adding_a_member_beyond_the_seat_limit_is_refused() {
     let error = given([created(2), added(admin(), "administrator")])
         .when(add(bob(), "member"), by(owner()))
-        .then_error("seat-limit-reached");
+        .then_err(ErrorKind::SeatLimitReached);
     assert_eq!(error, DomainError::SeatLimitReached { limit: 2 });
 }
 
@@ -73,7 +74,7 @@ fn adding_a_member_beyond_the_seat_limit_is_refused() {
 fn the_seat_limit_binds_trusted_parties_too() {
     given([created(1)])
         .when(add(bob(), "member"), trusted())
-        .then_error("seat-limit-reached");
+        .then_err(ErrorKind::SeatLimitReached);
 }
 
 #[test]
@@ -81,7 +82,7 @@ fn assigning_a_seat_role_to_a_customer_in_a_full_org_is_refused() {
     let command = OrgCommand::AssignRole(assign(bob(), "freelancer"));
     given([created(1), added(bob(), "customer")])
         .when(command, by(owner()))
-        .then_error("seat-limit-reached");
+        .then_err(ErrorKind::SeatLimitReached);
 }
 
 #[test]
@@ -98,7 +99,7 @@ fn joining_a_group_that_grants_a_seat_role_in_a_full_org_is_refused() {
     });
     given(history)
         .when(command, by(owner()))
-        .then_error("seat-limit-reached");
+        .then_err(ErrorKind::SeatLimitReached);
 }
 
 #[test]
@@ -116,7 +117,7 @@ fn granting_a_seat_role_to_a_group_of_customers_in_a_full_org_is_refused() {
     });
     given(history)
         .when(command, by(owner()))
-        .then_error("seat-limit-reached");
+        .then_err(ErrorKind::SeatLimitReached);
 }
 
 #[test]
@@ -124,7 +125,7 @@ fn lowering_the_limit_below_the_seats_in_use_is_refused() {
     let command = OrgCommand::ChangeSeatLimit(ChangeOrgSeatLimit { seat_limit: 1 });
     given([created(3), added(bob(), "member")])
         .when(command, by(owner()))
-        .then_error("seat-limit-reached");
+        .then_err(ErrorKind::SeatLimitReached);
 }
 
 #[test]
@@ -147,7 +148,7 @@ fn an_expired_seat_role_frees_its_seat() {
     assert_eq!(seats_used(&given(history.clone()).state(), expiry), 1);
     given(history.clone())
         .when(add(carol(), "member"), trusted())
-        .then_error("seat-limit-reached");
+        .then_err(ErrorKind::SeatLimitReached);
     let state = given(history)
         .when(add(carol(), "member"), trusted_at(expiry))
         .then_state();
@@ -163,5 +164,5 @@ fn an_org_over_its_limit_may_still_remove_members() {
     given(over.clone()).when(remove, by(owner())).then_state();
     given(over)
         .when(add(admin(), "member"), by(owner()))
-        .then_error("seat-limit-reached");
+        .then_err(ErrorKind::SeatLimitReached);
 }

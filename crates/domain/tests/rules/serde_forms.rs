@@ -9,7 +9,10 @@ use roster_domain::org::{
     OrgEvent, OrgGroupLeft, OrgGroupRoleRevoked, OrgMemberRemoved, OrgRoleRevoked,
     OrgSeatLimitChanged,
 };
-use roster_domain::{DomainError, DomainEvent, OrgCommand, event_schemas};
+use roster_domain::{
+    AnyEvent, AnyState, DomainError, DomainEvent, Member, OrgCommand, Organization, Registered,
+    event_schemas,
+};
 use serde_json::json;
 
 use crate::fixtures::{
@@ -127,6 +130,41 @@ fn every_event_type_has_exactly_one_schema() {
     let schemas: BTreeSet<&str> = event_schemas().into_iter().map(|(name, _)| name).collect();
     assert_eq!(types.len(), schemas.len());
     assert_eq!(types.into_iter().collect::<BTreeSet<_>>(), schemas);
+}
+
+#[test]
+fn a_stored_event_is_decoded_by_its_exact_type_name_into_its_own_aggregate() {
+    for event in every_member_event() {
+        let data = serde_json::to_value(&event).unwrap()["data"].clone();
+        let decoded = AnyEvent::decode(event.event_type(), data).unwrap().unwrap();
+        assert_eq!(Member::event_of(&decoded), Some(&event));
+        assert_eq!(Organization::event_of(&decoded), None);
+    }
+    for event in every_org_event() {
+        let data = serde_json::to_value(&event).unwrap()["data"].clone();
+        let decoded = AnyEvent::decode(event.event_type(), data).unwrap().unwrap();
+        assert_eq!(Organization::event_of(&decoded), Some(&event));
+    }
+    // A name that merely starts like a member event belongs to no aggregate of this build.
+    assert!(AnyEvent::decode("MembershipStarted.v1", json!({})).is_none());
+    assert!(!AnyEvent::is_known("MemberRegistered.v2"));
+    assert!(
+        AnyEvent::decode("MemberRegistered.v1", json!({"member_id": 1}))
+            .unwrap()
+            .is_err()
+    );
+}
+
+#[test]
+fn any_event_folds_into_its_own_aggregates_state() {
+    let event = Member::wrap(registered());
+    let state = event.evolve(event.initial_state());
+    let member = Member::state_of(&state).unwrap();
+    assert_eq!(member.status, MemberStatus::PendingConfirmation);
+    assert!(Organization::state_of(&state).is_none());
+    // An event applied to another aggregate's state starts from its own initial state.
+    let org = Organization::wrap(created(3));
+    assert!(matches!(org.evolve(state), AnyState::Org(_)));
 }
 
 #[test]

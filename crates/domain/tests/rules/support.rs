@@ -5,7 +5,8 @@ use std::fmt::Debug;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use roster_domain::{
-    Actor, Aggregate, Ctx, DomainError, DomainEvent, Member, MemberEvent, OrgEvent, Organization,
+    Actor, Aggregate, Ctx, DomainError, DomainEvent, ErrorKind, Member, MemberEvent, OrgEvent,
+    Organization,
 };
 use uuid::{Builder, Uuid};
 
@@ -71,12 +72,12 @@ impl<E: EventOf> Then<E> {
         self.then([]);
     }
 
-    /// The decision is rejected with the error whose slug is `code`.
-    pub fn then_error(self, code: &str) -> DomainError {
+    /// The decision is rejected by the rule `kind` names.
+    pub fn then_err(self, kind: ErrorKind) -> DomainError {
         match self.result {
-            Ok(events) => panic!("expected error {code}, got events {events:?}"),
+            Ok(events) => panic!("expected error {kind:?}, got events {events:?}"),
             Err(error) => {
-                assert_eq!(error.code(), code, "unexpected error: {error:?}");
+                assert_eq!(error.kind(), kind, "unexpected error: {error:?}");
                 error
             }
         }

@@ -9,6 +9,6 @@ pub(crate) use roster_store::on_both_backends;
 mod delivery;
 mod harness;
 mod reactor;
-#[path = "../../../../tests/support/smtp.rs"]
+#[path = "../../../tests/support/smtp.rs"]
 mod smtp;
 mod transport;
