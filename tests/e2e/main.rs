@@ -6,6 +6,7 @@
 
 mod config;
 mod harness;
+mod hosted;
 mod keys;
 mod mail;
 #[path = "../support/smtp.rs"]

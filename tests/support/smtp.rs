@@ -14,8 +14,14 @@ use std::time::{Duration, Instant};
 /// The pinned Python packages (aiosmtpd), shared with `scripts/test`.
 const REQUIREMENTS: &str = "tests/support/requirements.txt";
 
+/// The workspace root: the nearest folder above the crate that holds the requirements file.
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .find(|dir| dir.join(REQUIREMENTS).is_file())
+        .unwrap_or(manifest)
+        .to_path_buf()
 }
 
 /// Where aiosmtpd is installed (installing it the first time).

@@ -1,10 +1,18 @@
-//! What the workers need to know besides the store: where links point, who mail is from, how
-//! mail leaves, how failed jobs are retried and how the queues are watched.
+//! What the workers need to know besides Roster itself: where links point, who mail is from,
+//! how mail leaves, how failed jobs are retried and how the queues are watched. Read from
+//! [`Settings`] once, at start-up, so a bad value stops the start.
 
 use std::time::Duration;
 
-/// The workers' settings (`roster serve` and `roster worker` read them from the environment
-/// and the config file).
+use roster_app::settings::SettingsError;
+use roster_app::{RetrySchedule, Settings};
+
+pub use roster_app::settings::parse_duration;
+
+/// Heartbeats a worker may miss before its jobs are taken back.
+pub const MISSED_HEARTBEATS: usize = 3;
+
+/// The workers' settings.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     /// Base of links in mails (`ROSTER_PUBLIC_URL`), without a trailing slash.
@@ -17,34 +25,37 @@ pub struct WorkerConfig {
     /// The terms a welcome mail points to (`ROSTER_TERMS_URL`); defaults to
     /// `<public url>/terms`.
     pub terms_url: Option<String>,
-    /// Waits between attempts of a failed mail (`ROSTER_MAIL_RETRY_SCHEDULE`): one more
-    /// attempt than entries, the last entry repeating if the list is shorter.
+    /// Waits between attempts of a failed mail (`ROSTER_MAIL_RETRY_SCHEDULE`).
     pub mail_retry: RetrySchedule,
     /// How often an idle worker looks for new jobs (`ROSTER_WORKER_POLL`).
     pub poll_interval: Duration,
     /// A worker's heartbeat (`ROSTER_WORKER_HEARTBEAT`); one silent for
     /// [`MISSED_HEARTBEATS`] beats is dead, and its jobs go back to the queue.
     pub heartbeat: Duration,
-    /// Jobs of one queue run at once in one process.
+    /// Jobs of one queue run at once in one process (`ROSTER_WORKER_CONCURRENCY`).
     pub concurrency: usize,
 }
 
-/// Heartbeats a worker may miss before its jobs are taken back.
-pub const MISSED_HEARTBEATS: usize = 3;
-
 impl WorkerConfig {
-    /// Defaults for everything but where links point.
-    pub fn new(public_url: impl Into<String>) -> Self {
-        Self {
-            public_url: public_url.into().trim_end_matches('/').to_owned(),
-            mail_from: "Roster <roster@localhost>".into(),
-            smtp: None,
-            terms_url: None,
-            mail_retry: RetrySchedule::default(),
-            poll_interval: Duration::from_millis(500),
-            heartbeat: Duration::from_secs(10),
-            concurrency: 4,
-        }
+    /// The workers' configuration from `settings`; links point at `public_url`.
+    pub fn from_settings(settings: &Settings, public_url: &str) -> Result<Self, SettingsError> {
+        Ok(Self {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            mail_from: settings.mail_from.clone(),
+            smtp: settings
+                .smtp_url
+                .clone()
+                .filter(|url| !url.is_empty())
+                .map(|url| crate::mail::SmtpSettings {
+                    url,
+                    ca_file: settings.smtp_ca_file.clone(),
+                }),
+            terms_url: settings.terms_url.clone().filter(|url| !url.is_empty()),
+            mail_retry: settings.mail_retry()?,
+            poll_interval: settings.worker_poll()?,
+            heartbeat: settings.worker_heartbeat()?,
+            concurrency: settings.worker_concurrency()?,
+        })
     }
 
     pub fn terms_url(&self) -> String {
@@ -54,101 +65,27 @@ impl WorkerConfig {
     }
 }
 
-/// The waits between attempts: after the n-th failure the job waits `delays[n - 1]` (the last
-/// entry for any later failure) and runs again, up to `max_attempts()` runs in all.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetrySchedule {
-    delays: Vec<Duration>,
-}
-
-impl Default for RetrySchedule {
-    /// 1 min, 5 min, 15 min, 1 h, 3 h, 6 h: seven attempts over about ten and a half hours.
-    fn default() -> Self {
-        Self::new(
-            [60, 300, 900, 3600, 3 * 3600, 6 * 3600]
-                .map(Duration::from_secs)
-                .to_vec(),
-        )
-    }
-}
-
-impl RetrySchedule {
-    /// An empty list means a single attempt.
-    pub fn new(delays: Vec<Duration>) -> Self {
-        Self { delays }
-    }
-
-    /// Parses `30s,2m,1h,1d`.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let delays = text
-            .split(',')
-            .map(str::trim)
-            .filter(|part| !part.is_empty())
-            .map(parse_duration)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self::new(delays))
-    }
-
-    pub fn max_attempts(&self) -> usize {
-        self.delays.len() + 1
-    }
-
-    /// The wait after failed attempt `attempt` (1-based).
-    pub fn delay_after(&self, attempt: usize) -> Duration {
-        let index = attempt
-            .saturating_sub(1)
-            .min(self.delays.len().saturating_sub(1));
-        self.delays.get(index).copied().unwrap_or_default()
-    }
-}
-
-/// `90s`, `30m`, `24h`, `7d` (also `500ms`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let bad = || format!("{text:?} is not a duration like 500ms, 90s, 30m, 24h or 7d");
-    let (number, unit) = match text.strip_suffix("ms") {
-        Some(number) => (number, "ms"),
-        None => text.split_at(text.len().saturating_sub(1)),
-    };
-    let n: u64 = number.parse().map_err(|_| bad())?;
-    let duration = match unit {
-        "ms" => Duration::from_millis(n),
-        "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
-        "d" => Duration::from_secs(n * 86_400),
-        _ => return Err(bad()),
-    };
-    if duration.is_zero() {
-        return Err(format!("{text:?}: a duration must be positive"));
-    }
-    Ok(duration)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_schedule_has_one_more_attempt_than_waits_and_repeats_its_last_wait() {
-        let schedule = RetrySchedule::parse("1s, 2m,3h").unwrap();
-        assert_eq!(schedule.max_attempts(), 4);
-        assert_eq!(schedule.delay_after(1), Duration::from_secs(1));
-        assert_eq!(schedule.delay_after(2), Duration::from_secs(120));
-        assert_eq!(schedule.delay_after(3), Duration::from_secs(3 * 3600));
-        assert_eq!(schedule.delay_after(9), Duration::from_secs(3 * 3600));
-        assert_eq!(RetrySchedule::parse("").unwrap().max_attempts(), 1);
+    fn the_default_settings_make_a_valid_worker_configuration() {
+        let config =
+            WorkerConfig::from_settings(&Settings::default(), "https://example.com/").unwrap();
+        assert_eq!(config.public_url, "https://example.com");
+        assert_eq!(config.terms_url(), "https://example.com/terms");
+        assert_eq!(config.mail_retry.max_attempts(), 7);
+        assert!(config.smtp.is_none());
     }
 
     #[test]
-    fn durations_take_a_unit() {
-        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(
-            parse_duration("7d").unwrap(),
-            Duration::from_secs(7 * 86_400)
-        );
-        assert!(parse_duration("5").is_err());
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("1w").is_err());
+    fn a_bad_setting_names_its_variable() {
+        let settings = Settings {
+            worker_poll: "soon".into(),
+            ..Settings::default()
+        };
+        let error = WorkerConfig::from_settings(&settings, "https://example.com").unwrap_err();
+        assert_eq!(error.setting, "ROSTER_WORKER_POLL");
     }
 }

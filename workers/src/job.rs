@@ -1,12 +1,17 @@
-//! What every job shares: its payload is a plain serde struct ([`Job`]), its id comes from the
-//! event that caused it ([`Cause`]), and its handler ends in one of three ways: done, failed
-//! for good (never retried), or failed for now (retried after the schedule's wait).
+//! What every job shares. A job declares itself in one `impl Job`: its queue, its payload (the
+//! type itself, a plain serde struct), its retry schedule (and so its attempt limit) and its
+//! handler. Its id comes from the event that caused it ([`Cause`]), and its handler ends in
+//! one of three ways: done, failed for good (never retried), or failed for now (retried after
+//! the schedule's wait).
 
 use std::fmt::Display;
+use std::future::Future;
 
-use apalis_core::error::{AbortError, BoxDynError};
+use apalis_core::error::AbortError;
+pub use apalis_core::error::BoxDynError;
 use apalis_core::task::Task;
 use apalis_core::task::from_request::FromRequest;
+use roster_app::RetrySchedule;
 use roster_store::RecordedEvent;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -14,14 +19,56 @@ use sha2::{Digest, Sha256};
 use ulid::Ulid;
 use uuid::Uuid;
 
-/// A job payload. It names things by id and never carries personal data: the handler reads
+use crate::config::WorkerConfig;
+use crate::jobs::Context;
+
+/// A job. The payload names things by id and never carries personal data: the handler reads
 /// what it needs from the log when it runs, so an erasure in between leaves nothing to send.
 pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {
     /// The queue's name, before the backend's namespace (`mail.verification`).
     const QUEUE: &'static str;
 
+    /// The waits between attempts; the attempt limit is one more than its entries.
+    fn schedule(config: &WorkerConfig) -> RetrySchedule;
+
     /// The event the job was made from.
     fn cause(&self) -> &Cause;
+
+    /// Does the work. Reports go back as commands, through `ctx`.
+    fn run(self, run: Run, ctx: Context) -> impl Future<Output = JobResult> + Send;
+}
+
+/// A job a reactor wants stored, its type erased so one reactor can make jobs of several
+/// queues: the queue, the payload as the worker will read it, and its cause.
+#[derive(Debug, Clone)]
+pub struct Enqueue {
+    pub queue: &'static str,
+    pub payload: serde_json::Value,
+    pub cause: Cause,
+    max_attempts: fn(&WorkerConfig) -> usize,
+}
+
+impl Enqueue {
+    pub fn of<J: Job>(job: &J) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            queue: J::QUEUE,
+            payload: serde_json::to_value(job)?,
+            cause: *job.cause(),
+            max_attempts: |config| J::schedule(config).max_attempts(),
+        })
+    }
+
+    /// The job, read back as a `J` (`None` when it is a job of another queue).
+    pub fn job<J: Job>(&self) -> Option<J> {
+        (self.queue == J::QUEUE)
+            .then(|| serde_json::from_value(self.payload.clone()).ok())
+            .flatten()
+    }
+
+    /// Runs allowed in all, from the job's schedule.
+    pub fn max_attempts(&self, config: &WorkerConfig) -> usize {
+        (self.max_attempts)(config).max(1)
+    }
 }
 
 /// The event behind a job: the job's id derives from it, and the commands the job sends carry
@@ -93,7 +140,7 @@ impl<Args: Sync> FromRequest<Task<Args>> for Run {
 /// What a handler returns: `Ok` when done (also when there was nothing to do).
 pub type JobResult = Result<(), BoxDynError>;
 
-/// Fails the run for good: apalis marks the job killed and never runs it again.
+/// Fails the run for good: the job is marked killed and never runs again.
 pub fn permanent(reason: impl Display) -> BoxDynError {
     Box::new(AbortError::new(reason.to_string()))
 }
@@ -101,6 +148,11 @@ pub fn permanent(reason: impl Display) -> BoxDynError {
 /// Fails the run for now: the job runs again, after the wait the handler has set.
 pub fn retry(reason: impl Display) -> BoxDynError {
     reason.to_string().into()
+}
+
+/// Whether a failed run was failed for good ([`permanent`]).
+pub fn is_permanent(error: &BoxDynError) -> bool {
+    error.downcast_ref::<AbortError>().is_some()
 }
 
 #[cfg(test)]
@@ -127,5 +179,11 @@ mod tests {
             ..cause
         };
         assert_ne!(other.task_id("mail.verification"), a);
+    }
+
+    #[test]
+    fn a_failure_for_good_is_told_from_one_for_now() {
+        assert!(is_permanent(&permanent("no such mailbox")));
+        assert!(!is_permanent(&retry("try later")));
     }
 }

@@ -1,6 +1,11 @@
 //! Roster's background work. Reactors ([`reactor`]) follow the log with checkpoints of their
 //! own and turn events into apalis jobs ([`queue`]); workers run the jobs ([`jobs`]) and report
-//! back only by sending commands. Mail goes out through [`mail`].
+//! back only by sending commands. Mail goes out through [`mail`]. What a process runs is one
+//! list, the [`Catalog`].
+//!
+//! [`prepare`] opens what the workers need beside Roster; the result either starts the
+//! reactors and one apalis worker per queue in the background ([`Prepared::start`]), or runs
+//! what is due in the caller's task by Roster's clock ([`Prepared::drain`], for tests).
 //!
 //! Architecture invariants:
 //! - Replaying projections never runs a reactor: they share no checkpoint and no code path.
@@ -10,36 +15,34 @@
 //!   checks the log before sending (a mail already recorded as sent is not sent again); the
 //!   welcome mail records nothing, so a rerun of its job sends it again.
 //! - Jobs carry ids, never personal data; handlers read it from the log when they run.
-//! - Workers change state only through `CommandHandler::execute`.
+//! - Workers change state only through the application's use cases.
+//! - Time is Roster's clock: schedules, checkpoints and mail dates never read the wall clock.
 
+pub mod catalog;
 pub mod config;
+pub mod drain;
 pub mod job;
 pub mod jobs;
 pub mod mail;
 pub mod queue;
 pub mod reactor;
+pub mod reactors;
 pub mod supervise;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use apalis::layers::catch_panic::CatchPanicLayer;
-use apalis::prelude::{WorkerBuilder, WorkerBuilderExt};
-use apalis_core::backend::ext::BackendExt;
-use apalis_core::error::AbortError;
-use roster_app::Runtime;
-use roster_app::sidedb::SideDb;
-use roster_app::verification::Verification;
+use roster_app::Roster;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use config::{RetrySchedule, WorkerConfig};
-use job::Job;
+pub use catalog::Catalog;
+pub use config::WorkerConfig;
+pub use drain::{Drain, Drained};
 use jobs::Context;
-use jobs::verification_email::VerificationEmail;
-use jobs::welcome_email::WelcomeEmail;
-use mail::Mailer;
-use queue::Queues;
+use mail::{FileOutbox, Mailer};
+use queue::{Liveness, Queues};
+use reactor::ReactorRunner;
 pub use supervise::{Health, PartHealth};
 
 /// How long a stopping process waits for jobs in flight (a mail being handed over).
@@ -53,54 +56,86 @@ pub enum StartError {
     #[error(transparent)]
     Queue(#[from] queue::QueueError),
     #[error(transparent)]
-    Store(#[from] roster_store::StoreError),
+    Reactor(#[from] reactor::ReactorError),
 }
 
-/// Spawns the supervisor of one job type's worker on `$queues` (either backend: their storages
-/// differ in type, so this is a macro rather than a function with apalis's long bounds). The
-/// worker runs until told to stop; when it ends with an error it is built again (under a new
-/// name, so apalis sees a new worker) after a growing pause.
-macro_rules! supervise {
-    ($queues:expr, $ctx:expr, $stopped:expr, $health:expr, $job:ty, $handler:path) => {{
-        let (queues, ctx, health) = ($queues.clone(), $ctx.clone(), $health.clone());
-        let mut stop = $stopped.clone();
-        tokio::spawn(async move {
-            let queue = <$job as Job>::QUEUE;
-            let mut restarts = 0u32;
-            loop {
-                let backend = queues
-                    .storage::<$job>()
-                    .poll_with_interval(ctx.config.poll_interval);
-                let worker = WorkerBuilder::new(worker_name(queue, restarts))
-                    .backend(backend)
-                    .layer(CatchPanicLayer::with_panic_handler(on_panic))
-                    .concurrency(ctx.config.concurrency)
-                    .data(ctx.clone())
-                    .build($handler);
-                let mut signal = stop.clone();
-                health.running(queue);
-                let ran = worker
-                    .run_until(async move {
-                        let _ = signal.wait_for(|stop| *stop).await;
-                        Ok::<(), std::io::Error>(())
-                    })
-                    .await;
-                if *stop.borrow() {
-                    return;
-                }
-                restarts += 1;
-                let why = match ran {
-                    Ok(()) => "the worker stopped by itself".to_owned(),
-                    Err(e) => e.to_string(),
-                };
-                tracing::error!(queue, error = %why, restarts, "a job worker failed; restarting");
-                health.failed(queue, why);
-                if supervise::pause(&mut stop, supervise::backoff(restarts)).await {
-                    return;
-                }
-            }
-        })
-    }};
+/// The workers' parts, opened and ready to run.
+pub struct Prepared {
+    ctx: Context,
+    catalog: Catalog,
+}
+
+/// Opens the job queues beside `roster`'s SQL side and the mailer (SMTP, or the outbox in the
+/// data dir), and installs the catalog's reactors (a new one starts at the log's head).
+pub async fn prepare(
+    roster: &Roster,
+    catalog: Catalog,
+    config: WorkerConfig,
+) -> Result<Prepared, StartError> {
+    reactor::install(roster, catalog.reactors()).await?;
+    let queues = Queues::open(roster, Liveness::of(&config)).await?;
+    let outbox = FileOutbox::new(roster.settings.data_dir.join("outbox"));
+    let mailer = Mailer::new(
+        config.smtp.as_ref(),
+        outbox,
+        &config.mail_from,
+        roster.clock.clone(),
+    )?;
+    let ctx = Context {
+        roster: roster.clone(),
+        mailer,
+        queues,
+        config: Arc::new(config),
+    };
+    Ok(Prepared { ctx, catalog })
+}
+
+impl Prepared {
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    fn runners(&self) -> Vec<ReactorRunner> {
+        self.catalog
+            .reactors()
+            .iter()
+            .map(|reactor| ReactorRunner {
+                reactor: reactor.clone(),
+                roster: self.ctx.roster.clone(),
+                queues: self.ctx.queues.clone(),
+                config: self.ctx.config.clone(),
+            })
+            .collect()
+    }
+
+    /// Starts every reactor and one worker per queue, each kept alive by a supervisor.
+    pub fn start(self) -> Workers {
+        let (stop, stopped) = watch::channel(false);
+        let health = Health::default();
+        let mut tasks: Vec<JoinHandle<()>> = self
+            .runners()
+            .into_iter()
+            .map(|runner| supervise::reactor(runner, stopped.clone(), health.clone()))
+            .collect();
+        for kind in self.catalog.jobs() {
+            tasks.push(kind.spawn(self.ctx.clone(), stopped.clone(), health.clone()));
+        }
+        tracing::info!(queues = ?self.catalog.queues(), "workers started");
+        Workers {
+            stop,
+            tasks,
+            health,
+        }
+    }
+
+    /// Runs nothing in the background: [`Drain::run_due`] runs what is due when asked.
+    pub fn drain(self) -> Drain {
+        Drain {
+            runners: self.runners(),
+            ctx: self.ctx,
+            catalog: self.catalog,
+        }
+    }
 }
 
 /// The running reactors and workers of one process.
@@ -111,76 +146,12 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Starts the mail reactor and one worker per queue, each kept alive by a supervisor.
-    /// `mailer` decides where mail goes.
-    pub async fn start(
-        runtime: &Runtime,
-        side: SideDb,
-        queues: Queues,
-        verification: Verification,
-        mailer: Mailer,
-        config: WorkerConfig,
-    ) -> Result<Self, StartError> {
-        reactor::install(&side, &runtime.store).await?;
-        let (stop, stopped) = watch::channel(false);
-        let health = Health::default();
-        let reactor = reactor::Reactor {
-            store: runtime.store.clone(),
-            side,
-            queues: queues.clone(),
-            mail_retry: config.mail_retry.clone(),
-        };
-        let mut tasks = vec![tokio::spawn(supervise_reactor(
-            reactor,
-            stopped.clone(),
-            health.clone(),
-        ))];
-        let ctx = Context {
-            commands: runtime.commands.clone(),
-            verification,
-            mailer,
-            queues: queues.clone(),
-            config: Arc::new(config),
-        };
-        // One supervised worker per job type; the storages differ in type per backend.
-        macro_rules! supervise_all {
-            ($q:expr) => {{
-                tasks.push(supervise!(
-                    $q,
-                    ctx,
-                    stopped,
-                    health,
-                    VerificationEmail,
-                    jobs::verification_email::run
-                ));
-                tasks.push(supervise!(
-                    $q,
-                    ctx,
-                    stopped,
-                    health,
-                    WelcomeEmail,
-                    jobs::welcome_email::run
-                ));
-            }};
-        }
-        match &queues {
-            Queues::Sqlite(q) => supervise_all!(q),
-            Queues::Postgres(q) => supervise_all!(q),
-        }
-        tracing::info!("workers started");
-        Ok(Self {
-            stop,
-            tasks,
-            health,
-        })
-    }
-
-    /// Which parts are running (the reactor as `reactor:<name>`, workers by queue).
+    /// Which parts are running (reactors as `reactor:<name>`, workers by queue).
     pub fn health(&self) -> Health {
         self.health.clone()
     }
 
-    /// Stops the reactor and the workers; jobs in flight finish first (up to a time limit).
+    /// Stops the reactors and the workers; jobs in flight finish first (up to a time limit).
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let all = futures::future::join_all(self.tasks);
@@ -189,54 +160,4 @@ impl Workers {
         }
         tracing::info!("workers stopped");
     }
-}
-
-/// Runs the reactor, starting it again after a pause whenever it fails, until told to stop.
-async fn supervise_reactor(
-    reactor: reactor::Reactor,
-    mut stop: watch::Receiver<bool>,
-    health: Health,
-) {
-    let name = format!("reactor:{}", reactor::MAIL);
-    let mut restarts = 0;
-    loop {
-        health.running(&name);
-        match reactor.run(stop.clone()).await {
-            Ok(()) => return,
-            Err(e) => {
-                restarts += 1;
-                tracing::error!(reactor = reactor::MAIL, error = %e, restarts, "the reactor failed; restarting");
-                health.failed(&name, e.to_string());
-                if supervise::pause(&mut stop, supervise::backoff(restarts)).await {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Every queue this build runs a worker for.
-pub const QUEUES: &[&str] = &[VerificationEmail::QUEUE, WelcomeEmail::QUEUE];
-
-/// A handler that panics fails its job for good (a bug will not fix itself on a retry); the
-/// worker goes on.
-fn on_panic(panic: &Box<dyn std::any::Any + Send>) -> AbortError {
-    let message = panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a job handler panicked".to_owned());
-    tracing::error!(panic = %message, "a job handler panicked");
-    AbortError::new(message)
-}
-
-/// A name no other worker has: apalis keys liveness and job locks by it.
-fn worker_name(queue: &str, restarts: u32) -> String {
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
-    let nonce = uuid::Uuid::now_v7().simple().to_string();
-    format!(
-        "{queue}@{host}:{}:{}:r{restarts}",
-        std::process::id(),
-        &nonce[20..]
-    )
 }

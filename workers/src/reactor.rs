@@ -1,6 +1,7 @@
 //! Reactors: subscribers to the log, with checkpoints of their own (beside the projections',
-//! never shared with them), that turn events into jobs. Replaying projections never touches a
-//! reactor, so a replay sends no mail.
+//! never shared with them), that turn events into jobs. A reactor is a [`Reactor`]: a name
+//! (its checkpoint) and a pure function from an event to jobs. One loop, [`ReactorRunner`],
+//! runs every reactor: replaying projections never touches it, so a replay sends no mail.
 //!
 //! The loop reads from the checkpoint, pushes the jobs of each event, then moves the
 //! checkpoint past it. A crash between the push and the checkpoint delivers the event again,
@@ -8,29 +9,22 @@
 //! until it succeeds: the checkpoint never passes an event whose jobs are not stored.
 //!
 //! A reactor starts at the head of the log the first time it is known ([`install`]), so adding
-//! one never sends mail about the past.
+//! one never acts on the past.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use roster_app::sidedb::SideDb;
-use roster_domain::member::{MemberEmailConfirmed, MemberVerificationIssued};
+use roster_app::{Roster, codec};
+use roster_domain::AnyEvent;
+use roster_sql::SqlError;
 use roster_store::subscription::subscribe;
-use roster_store::{DynStore, Position, RecordedEvent, StoreError};
-use serde::de::DeserializeOwned;
+use roster_store::{Position, RecordedEvent, StoreError};
 use tokio::sync::watch;
 
-use crate::config::RetrySchedule;
-use crate::job::Cause;
-use crate::jobs::verification_email::VerificationEmail;
-use crate::jobs::welcome_email::WelcomeEmail;
+use crate::config::WorkerConfig;
+use crate::job::{Cause, Enqueue};
 use crate::queue::{QueueError, Queues};
-
-/// The reactor that sends member mail.
-pub const MAIL: &str = "mail";
-
-/// Every reactor this build knows.
-pub const ALL: &[&str] = &[MAIL];
 
 /// Events between checkpoint writes while the reactor has nothing to push.
 const CHECKPOINT_EVERY: u64 = 256;
@@ -39,20 +33,44 @@ const IDLE: Duration = Duration::from_millis(200);
 /// Wait after a failed push or checkpoint before trying again.
 const BACKOFF: Duration = Duration::from_secs(1);
 
-/// Records the reactors' starting points if they have none: the log's head now. Every process
+/// A reactor: which events it wants, and the jobs each one causes.
+pub trait Reactor: Send + Sync + 'static {
+    /// Its name, and its checkpoint's (`mail`).
+    fn name(&self) -> &'static str;
+
+    /// The jobs `event` causes (none for events it does not want). Pure: the same event always
+    /// gives the same jobs. The event's personal data is never opened for a reactor: it reads
+    /// `personal: None`, and the job reads what it needs when it runs.
+    fn react(&self, event: &AnyEvent, cause: Cause) -> Result<Vec<Enqueue>, serde_json::Error>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReactorError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("reactor checkpoints: {0}")]
+    Sql(#[from] SqlError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+/// Records each reactor's starting point if it has none: the log's head now. Every process
 /// that may append (the API) calls this at start-up, so no event appended by this version goes
 /// unseen, and no event from before a reactor existed is acted on.
-pub async fn install(side: &SideDb, store: &DynStore) -> Result<(), StoreError> {
-    for name in ALL {
-        checkpoint(side, store, name).await?;
+pub async fn install(roster: &Roster, reactors: &[Arc<dyn Reactor>]) -> Result<(), ReactorError> {
+    for reactor in reactors {
+        checkpoint(roster, reactor.name()).await?;
     }
     Ok(())
 }
 
 /// Reactor `name`'s checkpoint, recorded at the log's head if it has none yet.
-async fn checkpoint(side: &SideDb, store: &DynStore, name: &str) -> Result<Position, StoreError> {
-    let head = store.head().await?;
-    side.start_reactor(name, head, chrono::Utc::now()).await
+async fn checkpoint(roster: &Roster, name: &str) -> Result<Position, ReactorError> {
+    let head = roster.log.head().await?;
+    Ok(roster
+        .side
+        .start_reactor(name, head, roster.clock.now())
+        .await?)
 }
 
 /// Where a reactor is, and how far behind the log.
@@ -60,102 +78,106 @@ async fn checkpoint(side: &SideDb, store: &DynStore, name: &str) -> Result<Posit
 pub struct ReactorStatus {
     pub name: String,
     pub position: Position,
-    /// Events after its checkpoint (positions are dense, so this is head - position).
+    /// Events after its checkpoint (counted by the log, whatever its positions look like).
     pub lag_events: u64,
     /// Age of the oldest event it has not handled yet (0 when caught up).
     pub lag_seconds: f64,
 }
 
 /// Every known reactor's position and lag.
-pub async fn status(side: &SideDb, store: &DynStore) -> Result<Vec<ReactorStatus>, StoreError> {
-    let head = store.head().await?;
-    let now = chrono::Utc::now();
+pub async fn status(roster: &Roster) -> Result<Vec<ReactorStatus>, ReactorError> {
+    let now = roster.clock.now();
     let mut statuses = Vec::new();
-    for (name, position) in side.reactor_positions().await? {
-        let lag_events = head.saturating_sub(position);
-        let lag_seconds = if lag_events == 0 {
-            0.0
-        } else {
-            store.read_all(position, 1).await?.first().map_or(0.0, |e| {
-                (now - e.metadata.recorded_at).as_seconds_f64().max(0.0)
-            })
-        };
+    for (name, position) in roster.side.reactor_positions().await? {
+        let lag = roster.log.lag(position).await?;
         statuses.push(ReactorStatus {
             name,
             position,
-            lag_events,
-            lag_seconds,
+            lag_events: lag.events,
+            lag_seconds: lag.seconds(now),
         });
     }
     Ok(statuses)
 }
 
-/// A job the reactor wants stored.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Enqueue {
-    VerificationEmail(VerificationEmail),
-    WelcomeEmail(WelcomeEmail),
+/// Runs one reactor: follows the log from its checkpoint and stores the jobs of each event.
+#[derive(Clone)]
+pub struct ReactorRunner {
+    pub reactor: Arc<dyn Reactor>,
+    pub roster: Roster,
+    pub queues: Queues,
+    pub config: Arc<WorkerConfig>,
 }
 
-/// The jobs an event causes. Pure: the same event always gives the same jobs.
-pub fn jobs_for(event: &RecordedEvent) -> Vec<Enqueue> {
-    let cause = Cause::of(event);
-    match event.event_type.as_str() {
-        "MemberVerificationIssued.v1" => decode::<MemberVerificationIssued>(event)
-            .map(|e| {
-                Enqueue::VerificationEmail(VerificationEmail {
-                    member_id: e.member_id,
-                    nonce: e.nonce,
-                    cause,
-                })
-            })
-            .into_iter()
-            .collect(),
-        "MemberEmailConfirmed.v1" => decode::<MemberEmailConfirmed>(event)
-            .map(|e| {
-                Enqueue::WelcomeEmail(WelcomeEmail {
-                    member_id: e.member_id,
-                    cause,
-                })
-            })
-            .into_iter()
-            .collect(),
-        _ => Vec::new(),
+impl ReactorRunner {
+    fn name(&self) -> &'static str {
+        self.reactor.name()
     }
-}
 
-fn decode<T: DeserializeOwned>(event: &RecordedEvent) -> Option<T> {
-    match serde_json::from_value(event.payload.clone()) {
-        Ok(decoded) => Some(decoded),
-        Err(e) => {
-            // A payload this build cannot read causes no job; the event stays in the log, and
-            // the counter lets an alert see it.
-            metrics::counter!("roster_reactor_undecodable_events_total", "reactor" => MAIL)
+    /// The jobs `recorded` causes; an event this build cannot read causes none (it stays in
+    /// the log, and the counter lets an alert see it).
+    pub fn jobs_for(&self, recorded: &RecordedEvent) -> Vec<Enqueue> {
+        let jobs = codec::decode_sealed(recorded)
+            .map_err(|e| e.to_string())
+            .and_then(|event| match event {
+                Some(event) => self
+                    .reactor
+                    .react(&event, Cause::of(recorded))
+                    .map_err(|e| e.to_string()),
+                None => Ok(Vec::new()),
+            });
+        jobs.unwrap_or_else(|error| {
+            metrics::counter!("roster_reactor_undecodable_events_total", "reactor" => self.name())
                 .increment(1);
-            tracing::error!(position = event.position, event_type = %event.event_type,
-                error = %e, "the mail reactor cannot decode an event; no job for it");
-            None
+            tracing::error!(reactor = self.name(), position = recorded.position,
+                event_type = %recorded.event_type, %error, "a reactor cannot read an event; no job for it");
+            Vec::new()
+        })
+    }
+
+    /// Handles every event between the checkpoint and the head once, then returns how many new
+    /// jobs it stored (the in-process path of tests and `run_due`).
+    pub async fn catch_up(&self) -> Result<usize, ReactorError> {
+        let mut position = checkpoint(&self.roster, self.name()).await?;
+        let mut pushed = 0;
+        loop {
+            let page = self.roster.log.read_all(position, 500).await?;
+            let Some(last) = page.last().map(|e| e.position) else {
+                return Ok(pushed);
+            };
+            for event in &page {
+                for job in self.jobs_for(event) {
+                    if self.push(&job).await? {
+                        pushed += 1;
+                    }
+                }
+            }
+            position = last;
+            let now = self.roster.clock.now();
+            self.roster
+                .side
+                .advance_reactor(self.name(), position, now)
+                .await?;
         }
     }
-}
 
-/// The mail reactor: `MemberVerificationIssued` -> a verification mail,
-/// `MemberEmailConfirmed` -> a welcome mail.
-pub struct Reactor {
-    pub store: DynStore,
-    pub side: SideDb,
-    pub queues: Queues,
-    pub mail_retry: RetrySchedule,
-}
+    async fn push(&self, job: &Enqueue) -> Result<bool, QueueError> {
+        let new = self
+            .queues
+            .push(job, &self.config, self.roster.clock.now())
+            .await?;
+        if new {
+            metrics::counter!("roster_jobs_enqueued_total", "reactor" => self.name()).increment(1);
+        }
+        Ok(new)
+    }
 
-impl Reactor {
-    /// Runs until `stop` turns true (or the store goes away).
-    pub async fn run(&self, mut stop: watch::Receiver<bool>) -> Result<(), StoreError> {
-        let start = checkpoint(&self.side, &self.store, MAIL).await?;
-        tracing::info!(reactor = MAIL, position = start, "reactor started");
-        let mut events = subscribe(self.store.clone(), start);
-        let mut position = start;
-        let mut saved = start;
+    /// Runs until `stop` turns true (or the log goes away).
+    pub async fn run(&self, mut stop: watch::Receiver<bool>) -> Result<(), ReactorError> {
+        let start = checkpoint(&self.roster, self.name()).await?;
+        tracing::info!(reactor = self.name(), position = start, "reactor started");
+        let mut events = subscribe(self.roster.log.clone(), start);
+        let (mut position, mut saved) = (start, start);
         loop {
             let next = tokio::select! {
                 _ = stop.wait_for(|stop| *stop) => break,
@@ -169,12 +191,12 @@ impl Reactor {
                 }
                 Ok(None) => break,
                 Ok(Some(Err(e))) => {
-                    tracing::warn!(error = %e, "the mail reactor cannot read the log; retrying")
+                    tracing::warn!(reactor = self.name(), error = %e, "cannot read the log; retrying")
                 }
                 Ok(Some(Ok(event))) => {
-                    let jobs = jobs_for(&event);
+                    let jobs = self.jobs_for(&event);
                     let pushed = !jobs.is_empty();
-                    if pushed && !self.push_all(jobs, &mut stop).await {
+                    if pushed && !self.push_all(&jobs, &mut stop).await {
                         break;
                     }
                     position = event.position;
@@ -189,61 +211,46 @@ impl Reactor {
         }
         if position > saved {
             // One attempt: on the way out, a failure only means re-reading a few events.
+            let now = self.roster.clock.now();
             if let Err(e) = self
+                .roster
                 .side
-                .advance_reactor(MAIL, position, chrono::Utc::now())
+                .advance_reactor(self.name(), position, now)
                 .await
             {
-                tracing::warn!(error = %e, "the mail reactor could not save its checkpoint");
+                tracing::warn!(reactor = self.name(), error = %e, "could not save the checkpoint");
             }
         }
-        tracing::info!(reactor = MAIL, position, "reactor stopped");
+        tracing::info!(reactor = self.name(), position, "reactor stopped");
         Ok(())
     }
 
     /// Pushes every job, retrying failures until they succeed; `false` if told to stop first.
-    async fn push_all(&self, jobs: Vec<Enqueue>, stop: &mut watch::Receiver<bool>) -> bool {
+    async fn push_all(&self, jobs: &[Enqueue], stop: &mut watch::Receiver<bool>) -> bool {
         for job in jobs {
-            loop {
-                match self.push(job.clone()).await {
-                    Ok(new) => {
-                        if new {
-                            metrics::counter!("roster_jobs_enqueued_total", "reactor" => MAIL)
-                                .increment(1);
-                        }
-                        break;
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "the mail reactor cannot enqueue a job; retrying");
-                        if pause(stop).await {
-                            return false;
-                        }
-                    }
+            while let Err(e) = self.push(job).await {
+                tracing::warn!(reactor = self.name(), error = %e, "cannot enqueue a job; retrying");
+                if pause(stop).await {
+                    return false;
                 }
             }
         }
         true
     }
 
-    async fn push(&self, job: Enqueue) -> Result<bool, QueueError> {
-        let attempts = self.mail_retry.max_attempts();
-        match job {
-            Enqueue::VerificationEmail(job) => self.queues.push(job, attempts).await,
-            Enqueue::WelcomeEmail(job) => self.queues.push(job, attempts).await,
-        }
-    }
-
     /// Writes the checkpoint, retrying failures; `false` if told to stop before it was saved.
     async fn save(&self, position: Position, stop: &mut watch::Receiver<bool>) -> bool {
         loop {
+            let now = self.roster.clock.now();
             match self
+                .roster
                 .side
-                .advance_reactor(MAIL, position, chrono::Utc::now())
+                .advance_reactor(self.name(), position, now)
                 .await
             {
                 Ok(()) => return true,
                 Err(e) => {
-                    tracing::warn!(error = %e, "the mail reactor cannot save its checkpoint; retrying");
+                    tracing::warn!(reactor = self.name(), error = %e, "cannot save the checkpoint; retrying");
                     if pause(stop).await {
                         return false;
                     }

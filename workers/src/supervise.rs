@@ -7,7 +7,18 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use apalis::layers::catch_panic::CatchPanicLayer;
+use apalis::prelude::{WorkerBuilder, WorkerBuilderExt};
+use apalis_core::backend::ext::BackendExt;
+use apalis_core::error::AbortError;
+use apalis_core::task::data::Data;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::job::{Job, JobResult, Run};
+use crate::jobs::Context;
+use crate::queue::Apalis;
+use crate::reactor::ReactorRunner;
 
 /// First pause before a restart; it doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
@@ -56,6 +67,121 @@ impl Health {
         let parts = self.parts.lock().unwrap_or_else(|e| e.into_inner());
         parts.values().cloned().collect()
     }
+}
+
+/// Runs one apalis worker of `$backend` (either storage: their types differ, so this is a
+/// macro rather than a function with apalis's long bounds) until `$stop` turns true.
+macro_rules! run_worker {
+    ($backend:expr, $job:ty, $ctx:expr, $name:expr, $stop:expr) => {{
+        let mut signal = $stop.clone();
+        WorkerBuilder::new($name)
+            .backend($backend.poll_with_interval($ctx.config.poll_interval))
+            .layer(CatchPanicLayer::with_panic_handler(on_panic))
+            .concurrency($ctx.config.concurrency)
+            .data($ctx.clone())
+            .build(handle::<$job>)
+            .run_until(async move {
+                let _ = signal.wait_for(|stop| *stop).await;
+                Ok::<(), std::io::Error>(())
+            })
+            .await
+            .map_err(|e| e.to_string())
+    }};
+}
+
+/// The apalis handler of job type `J`.
+async fn handle<J: Job>(job: J, run: Run, ctx: Data<Context>) -> JobResult {
+    job.run(run, (*ctx).clone()).await
+}
+
+/// Spawns the supervisor of `J`'s worker. The worker runs until told to stop; when it ends
+/// with an error it is built again (under a new name, so apalis sees a new worker) after a
+/// growing pause.
+pub(crate) fn worker<J: Job>(
+    ctx: Context,
+    mut stop: watch::Receiver<bool>,
+    health: Health,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut restarts = 0u32;
+        loop {
+            let name = worker_name(J::QUEUE, restarts);
+            health.running(J::QUEUE);
+            let ran = match ctx.queues.apalis().clone() {
+                Apalis::Sqlite { pool, liveness } => {
+                    let backend = Apalis::sqlite_storage::<J>(&pool, liveness, J::QUEUE);
+                    run_worker!(backend, J, ctx, name, stop)
+                }
+                Apalis::Postgres { pool, liveness, .. } => {
+                    let queue = ctx.queues.queue_name(J::QUEUE);
+                    let backend = Apalis::postgres_storage::<J>(&pool, liveness, &queue);
+                    run_worker!(backend, J, ctx, name, stop)
+                }
+            };
+            if *stop.borrow() {
+                return;
+            }
+            restarts += 1;
+            let why = ran
+                .err()
+                .unwrap_or_else(|| "the worker stopped by itself".to_owned());
+            tracing::error!(queue = J::QUEUE, error = %why, restarts, "a job worker failed; restarting");
+            health.failed(J::QUEUE, why);
+            if pause(&mut stop, backoff(restarts)).await {
+                return;
+            }
+        }
+    })
+}
+
+/// Spawns the supervisor of a reactor: runs it, starting it again after a pause whenever it
+/// fails, until told to stop. Its health is `reactor:<name>`.
+pub(crate) fn reactor(
+    runner: ReactorRunner,
+    mut stop: watch::Receiver<bool>,
+    health: Health,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let name = format!("reactor:{}", runner.reactor.name());
+        let mut restarts = 0;
+        loop {
+            health.running(&name);
+            match runner.run(stop.clone()).await {
+                Ok(()) => return,
+                Err(e) => {
+                    restarts += 1;
+                    tracing::error!(reactor = %name, error = %e, restarts, "the reactor failed; restarting");
+                    health.failed(&name, e.to_string());
+                    if pause(&mut stop, backoff(restarts)).await {
+                        return;
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// A handler that panics fails its job for good (a bug will not fix itself on a retry); the
+/// worker goes on.
+fn on_panic(panic: &Box<dyn std::any::Any + Send>) -> AbortError {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a job handler panicked".to_owned());
+    tracing::error!(panic = %message, "a job handler panicked");
+    AbortError::new(message)
+}
+
+/// A name no other worker has: apalis keys liveness and job locks by it.
+fn worker_name(queue: &str, restarts: u32) -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    let nonce = uuid::Uuid::now_v7().simple().to_string();
+    format!(
+        "{queue}@{host}:{}:{}:r{restarts}",
+        std::process::id(),
+        &nonce[20..]
+    )
 }
 
 /// The pause before restart number `restarts` (1-based).

@@ -1,7 +1,7 @@
-//! The in-process side of the API benchmark (`scripts/bench-api`): registrations through
-//! `CommandHandler::execute` (decide, seal, durable append with the email claim and the first
-//! verification token with its claim, as the HTTP handler does) at a given
-//! concurrency, on a fresh SQLite data dir, with no HTTP in between. Prints one
+//! The in-process side of the API benchmark (`scripts/bench-api`): registrations through the
+//! use case the HTTP handler calls (`Members::register`: decide, seal, durable append with the
+//! email claim and the first verification token with its claim) at a given concurrency, on a
+//! fresh SQLite data dir opened with `roster_app::open`, with no HTTP in between. Prints one
 //! `RESULT inprocess_register_per_s=<rate>` line for the script.
 //!
 //! `ROSTER_BENCH_REQUESTS` (default 3000), `ROSTER_BENCH_CONCURRENCY` (default 32),
@@ -9,15 +9,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use roster_app::verification::{DEFAULT_TOKEN_TTL, Verification};
-use roster_app::{CommandMeta, Runtime, StorageConfig};
-use roster_domain::member::RegisterMember;
-use roster_domain::{Member, MemberCommand};
+use roster_app::clock::{SystemClock, V7Ids};
+use roster_app::members::Registration;
+use roster_app::{CommandMeta, Settings};
 use roster_store::ActorRef;
 
 fn env_or(name: &str, default: usize) -> usize {
@@ -37,44 +35,28 @@ async fn main() {
         Some(base) => tempfile::tempdir_in(base).unwrap(),
         None => tempfile::tempdir().unwrap(),
     };
-    let config = StorageConfig {
-        data_dir: dir.path().to_path_buf(),
-        database_url: None,
-        master_key: None,
-    };
-    let runtime = Runtime::open(&config).await.unwrap();
-    let verification = Verification::new(
-        runtime.vault.clone(),
-        runtime.store.clone(),
-        DEFAULT_TOKEN_TTL,
-    );
+    let settings = Settings::in_dir(dir.path());
+    let roster = roster_app::open(settings, Arc::new(SystemClock), Arc::new(V7Ids))
+        .await
+        .unwrap();
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (runtime, next, verification) = (runtime.clone(), next.clone(), verification.clone());
+        let (roster, next) = (roster.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= requests {
                     return;
                 }
-                let member_id = runtime.commands.new_id();
-                let command = MemberCommand::Register(RegisterMember {
-                    member_id,
+                let form = Registration {
                     email: format!("bench{i}@example.com"),
                     name: "Bench".into(),
-                    fields: BTreeMap::new(),
-                    company: None,
-                    location: None,
-                    verification: Some(verification.ticket(member_id)),
-                });
+                    ..Registration::default()
+                };
                 let meta = CommandMeta::new(ActorRef::App("bench".into()));
-                runtime
-                    .commands
-                    .execute::<Member>(member_id, &command, &meta)
-                    .await
-                    .unwrap();
+                roster.members.register(form, &meta).await.unwrap();
             }
         }));
     }

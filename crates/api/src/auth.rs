@@ -91,10 +91,7 @@ impl KeyCache {
     }
 }
 
-async fn lookup(
-    state: &ApiState,
-    secret: &str,
-) -> Result<Option<Principal>, roster_store::StoreError> {
+async fn lookup(state: &ApiState, secret: &str) -> Result<Option<Principal>, roster_app::AppError> {
     let Some(cache) = state.key_cache() else {
         return apikeys::authenticate(state.side(), secret).await;
     };

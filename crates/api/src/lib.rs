@@ -3,8 +3,8 @@
 //! `application/problem+json` errors, OpenAPI, health and Prometheus metrics.
 //!
 //! Architecture invariants:
-//! - Handlers only translate: HTTP in, a command to [`roster_app::CommandHandler`] (or a read)
-//!   and HTTP out. No business rule lives here; the domain decides.
+//! - Handlers only translate: HTTP in, one call to a use case of [`roster_app`] (or a read)
+//!   and HTTP out. No business rule lives here; the domain and the use cases decide.
 //! - Every failure becomes a problem through the one table in [`problem`].
 //! - Every `/v1` route but the OpenAPI document requires an API key with the route's scope;
 //!   the scope is in the handler's signature ([`extract::Scoped`], [`extract::CommandCtx`]).
@@ -24,13 +24,11 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use roster_app::Runtime;
+use roster_app::Roster;
 use roster_app::sidedb::SideDb;
-use roster_app::verification::Verification;
 use roster_projections::ReadModels;
 
-/// Default request body limit.
-pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+pub use roster_app::settings::DEFAULT_BODY_LIMIT;
 
 /// Everything the handlers share. Cheap to clone.
 #[derive(Clone)]
@@ -39,37 +37,25 @@ pub struct ApiState {
 }
 
 struct Inner {
-    runtime: Runtime,
-    side: SideDb,
-    verification: Verification,
+    roster: Roster,
     read_models: ReadModels,
     body_limit: usize,
     probe: Option<probe::Probe>,
     key_cache: Option<Arc<auth::KeyCache>>,
-    org_cache: routes::check::HeadCache<roster_domain::Organization>,
-    member_cache: routes::check::HeadCache<roster_domain::Member>,
 }
 
 impl ApiState {
-    /// The API over an opened runtime, its side tables, the verification mailer and the read
-    /// models (which the caller keeps running with `roster_projections::Projections`).
-    pub fn new(
-        runtime: Runtime,
-        side: SideDb,
-        verification: Verification,
-        read_models: ReadModels,
-    ) -> Self {
+    /// The API over an opened Roster and its read models (which the caller keeps running with
+    /// `roster_projections::Projections`), with the body limit of its settings.
+    pub fn new(roster: Roster, read_models: ReadModels) -> Self {
+        let body_limit = roster.settings.body_limit;
         Self {
             inner: Arc::new(Inner {
-                runtime,
-                side,
-                verification,
+                roster,
                 read_models,
-                body_limit: DEFAULT_BODY_LIMIT,
+                body_limit,
                 probe: None,
                 key_cache: None,
-                org_cache: Default::default(),
-                member_cache: Default::default(),
             }),
         }
     }
@@ -86,15 +72,11 @@ impl ApiState {
 
     fn rebuild(self, change: impl FnOnce(&mut Inner)) -> Self {
         let mut inner = Inner {
-            runtime: self.inner.runtime.clone(),
-            side: self.inner.side.clone(),
-            verification: self.inner.verification.clone(),
+            roster: self.inner.roster.clone(),
             read_models: self.inner.read_models.clone(),
             body_limit: self.inner.body_limit,
             probe: self.inner.probe.clone(),
             key_cache: self.inner.key_cache.clone(),
-            org_cache: self.inner.org_cache.clone(),
-            member_cache: self.inner.member_cache.clone(),
         };
         change(&mut inner);
         Self {
@@ -112,14 +94,6 @@ impl ApiState {
         self.inner.key_cache.as_deref()
     }
 
-    pub(crate) fn org_cache(&self) -> &routes::check::HeadCache<roster_domain::Organization> {
-        &self.inner.org_cache
-    }
-
-    pub(crate) fn member_cache(&self) -> &routes::check::HeadCache<roster_domain::Member> {
-        &self.inner.member_cache
-    }
-
     pub fn read_models(&self) -> &ReadModels {
         &self.inner.read_models
     }
@@ -128,20 +102,16 @@ impl ApiState {
         self.inner.probe.as_ref()
     }
 
-    pub fn runtime(&self) -> &Runtime {
-        &self.inner.runtime
+    pub fn roster(&self) -> &Roster {
+        &self.inner.roster
     }
 
     pub fn commands(&self) -> &roster_app::CommandHandler {
-        &self.inner.runtime.commands
+        &self.inner.roster.commands
     }
 
     pub fn side(&self) -> &SideDb {
-        &self.inner.side
-    }
-
-    pub fn verification(&self) -> &Verification {
-        &self.inner.verification
+        &self.inner.roster.side
     }
 
     pub fn body_limit(&self) -> usize {
@@ -170,7 +140,9 @@ pub async fn serve(
     state: ApiState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    // The peer's address reaches handlers that count attempts per client (the hosted pages).
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -211,7 +211,7 @@ impl From<AppError> for ApiError {
             AppError::Domain(domain) => {
                 Self::new(ProblemType::of_domain(&domain), domain.to_string())
             }
-            AppError::Taken { scope } if scope == roster_app::members::EMAIL_SCOPE => Self::new(
+            AppError::Taken { scope } if scope == roster_app::EMAIL_SCOPE => Self::new(
                 ProblemType::EmailTaken,
                 "another member is registered with this email",
             ),
@@ -223,15 +223,26 @@ impl From<AppError> for ApiError {
                 Self::new(ProblemType::VersionConflict, e.to_string())
             }
             AppError::NotFound { what } => Self::not_found(what),
-            e @ (AppError::Decode { .. } | AppError::Encode(_) | AppError::Store(_)) => {
-                Self::internal(&e)
-            }
+            AppError::Throttled {
+                retry_after_seconds,
+                reason,
+            } => Self::rate_limited(retry_after_seconds, reason),
+            e @ (AppError::Decode { .. }
+            | AppError::Encode(_)
+            | AppError::Store(_)
+            | AppError::Sql(_)) => Self::internal(&e),
         }
     }
 }
 
 impl From<roster_store::StoreError> for ApiError {
     fn from(error: roster_store::StoreError) -> Self {
+        Self::internal(&error)
+    }
+}
+
+impl From<roster_sql::SqlError> for ApiError {
+    fn from(error: roster_sql::SqlError) -> Self {
         Self::internal(&error)
     }
 }

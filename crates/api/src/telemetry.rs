@@ -96,9 +96,3 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
     }
     response
 }
-
-/// Records how long a command took from decision to durable append.
-pub fn record_command(command: &'static str, elapsed: std::time::Duration) {
-    metrics::histogram!("roster_command_duration_seconds", "command" => command)
-        .record(elapsed.as_secs_f64());
-}

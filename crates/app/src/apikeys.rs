@@ -5,9 +5,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use roster_store::StoreError;
 use uuid::Uuid;
 
+use crate::AppError;
 use crate::secrets::{hash_secret, random_secret};
 use crate::sidedb::{ApiKeyRecord, SideDb};
 
@@ -82,10 +82,14 @@ pub async fn create(
     scopes: &[Scope],
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<NewApiKey, StoreError> {
+) -> Result<NewApiKey, AppError> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(StoreError::Config("a key needs a name".into()));
+        return Err(roster_domain::DomainError::InvalidInput {
+            field: "name".into(),
+            reason: "a key needs a name".into(),
+        }
+        .into());
     }
     let mut scopes = scopes.to_vec();
     scopes.sort();
@@ -103,7 +107,7 @@ pub async fn create(
 }
 
 /// The live key with this secret, if any.
-pub async fn authenticate(side: &SideDb, secret: &str) -> Result<Option<Principal>, StoreError> {
+pub async fn authenticate(side: &SideDb, secret: &str) -> Result<Option<Principal>, AppError> {
     if !secret.starts_with(KEY_PREFIX) {
         return Ok(None);
     }

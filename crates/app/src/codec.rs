@@ -1,7 +1,7 @@
 //! Domain events <-> stored events. The only place that knows the stored shape:
 //! `type` = the versioned type name, `payload` = the event's data with personal data sealed.
 
-use roster_domain::DomainEvent;
+use roster_domain::{AnyEvent, DomainEvent};
 use roster_store::pii::Vault;
 use roster_store::{Metadata, NewEvent, RecordedEvent};
 use serde_json::{Value, json};
@@ -42,6 +42,42 @@ pub async fn decode<E: DomainEvent>(
         event_type: recorded.event_type.clone(),
         reason: e.to_string(),
     })
+}
+
+/// Decodes an event of any aggregate of this build, its personal data opened: `None` for a
+/// type no aggregate has (an event of a newer build, or not a domain event).
+pub async fn decode_any(
+    vault: &Vault,
+    recorded: &RecordedEvent,
+) -> Result<Option<AnyEvent>, AppError> {
+    if !AnyEvent::is_known(&recorded.event_type) {
+        return Ok(None);
+    }
+    let payload = vault.open_payload(recorded.payload.clone()).await?;
+    any(recorded, payload)
+}
+
+/// Decodes an event of any aggregate without opening its personal data, which reads as erased
+/// (`personal: None`): for readers that act on ids and facts, never on who (reactors).
+pub fn decode_sealed(recorded: &RecordedEvent) -> Result<Option<AnyEvent>, AppError> {
+    if !AnyEvent::is_known(&recorded.event_type) {
+        return Ok(None);
+    }
+    let mut payload = recorded.payload.clone();
+    if let Some(personal) = payload.get_mut("personal") {
+        *personal = Value::Null;
+    }
+    any(recorded, payload)
+}
+
+fn any(recorded: &RecordedEvent, payload: Value) -> Result<Option<AnyEvent>, AppError> {
+    AnyEvent::decode(&recorded.event_type, payload)
+        .transpose()
+        .map_err(|e| AppError::Decode {
+            position: recorded.position,
+            event_type: recorded.event_type.clone(),
+            reason: e.to_string(),
+        })
 }
 
 /// Splits the adjacently tagged serde form `{"type": T, "data": D}` into `(T, D)`.

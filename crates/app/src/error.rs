@@ -18,6 +18,13 @@ pub enum AppError {
     /// The thing named does not exist.
     #[error("{what} not found")]
     NotFound { what: String },
+    /// Too many attempts of this kind from this caller (failed confirmations); the same
+    /// request may succeed after `retry_after_seconds`.
+    #[error("{reason}; retry in {retry_after_seconds} s")]
+    Throttled {
+        retry_after_seconds: u64,
+        reason: String,
+    },
     #[error("event at position {position} ({event_type}) cannot be decoded: {reason}")]
     Decode {
         position: u64,
@@ -28,6 +35,8 @@ pub enum AppError {
     Encode(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("SQL side: {0}")]
+    Sql(#[from] roster_sql::SqlError),
 }
 
 impl From<serde_json::Error> for AppError {

@@ -3,16 +3,17 @@
 
 use std::sync::Arc;
 
-use roster_domain::{Actor, Aggregate, Ctx};
+use roster_domain::member::MemberStatus;
+use roster_domain::{Actor, Aggregate, Ctx, DomainError, Member, Tagged};
 use roster_store::pii::Vault;
 use roster_store::{
-    ActorRef, AppendError, AppendRequest, ClaimOp, DynStore, ExpectedVersion, Metadata, Position,
+    ActorRef, AppendError, AppendRequest, DynLog, ExpectedVersion, Metadata, Position,
     StreamVersion,
 };
 use uuid::Uuid;
 
 use crate::clock::{Clock, IdGen};
-use crate::{AppError, codec};
+use crate::{AppError, UniqueClaims, codec};
 
 /// Page size when loading a stream.
 const PAGE: usize = 1000;
@@ -58,29 +59,21 @@ pub struct Loaded<S> {
 
 /// The outcome of a handled command.
 #[derive(Debug, Clone)]
-pub struct Handled<E> {
+pub struct Handled<A: Aggregate> {
     pub stream: String,
     /// The events appended (empty when the command changed nothing).
-    pub events: Vec<E>,
+    pub events: Vec<A::Event>,
+    /// The aggregate's state with them applied: what the command left behind.
+    pub state: A::State,
     /// Global position of the last event written, or of the stream's last event if none was:
     /// a query with `min_position` set to it reads this command's effects.
     pub position: Position,
 }
 
-/// Values an aggregate holds uniquely across the whole log (a member's email): the claims and
-/// releases its new events imply, written in the same transaction as the append. The state
-/// before the events is given because a release must name what was claimed (an erased
-/// member's email is in the state, not in the erasure event).
-pub trait UniqueClaims: Aggregate {
-    fn claims(_before: &Self::State, _events: &[Self::Event], _vault: &Vault) -> Vec<ClaimOp> {
-        Vec::new()
-    }
-}
-
 /// Runs commands against the event store.
 #[derive(Clone)]
 pub struct CommandHandler {
-    store: DynStore,
+    log: DynLog,
     vault: Vault,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGen>,
@@ -92,9 +85,9 @@ pub fn stream_name<A: Aggregate>(id: Uuid) -> String {
 }
 
 impl CommandHandler {
-    pub fn new(store: DynStore, vault: Vault, clock: Arc<dyn Clock>, ids: Arc<dyn IdGen>) -> Self {
+    pub fn new(log: DynLog, vault: Vault, clock: Arc<dyn Clock>, ids: Arc<dyn IdGen>) -> Self {
         Self {
-            store,
+            log,
             vault,
             clock,
             ids,
@@ -102,8 +95,8 @@ impl CommandHandler {
         }
     }
 
-    pub fn store(&self) -> &DynStore {
-        &self.store
+    pub fn log(&self) -> &DynLog {
+        &self.log
     }
 
     pub fn vault(&self) -> &Vault {
@@ -139,7 +132,7 @@ impl CommandHandler {
         };
         loop {
             let from = loaded.version.map_or(0, |v| v + 1);
-            let page = self.store.read_stream(&stream, from, PAGE).await?;
+            let page = self.log.read_stream(&stream, from, PAGE).await?;
             for recorded in &page {
                 if until.is_some_and(|until| recorded.metadata.recorded_at > until) {
                     return Ok(loaded);
@@ -155,16 +148,18 @@ impl CommandHandler {
         }
     }
 
-    /// Decides `command` against the current state of aggregate `id` and appends the outcome.
+    /// Decides `command` against the current state of aggregate `id` and appends the outcome;
+    /// answers with the events and the state they leave.
     pub async fn execute<A>(
         &self,
         id: Uuid,
         command: &A::Command,
         meta: &CommandMeta,
-    ) -> Result<Handled<A::Event>, AppError>
+    ) -> Result<Handled<A>, AppError>
     where
         A: UniqueClaims,
     {
+        let _timer = CommandTimer::start(command.name());
         let stream = stream_name::<A>(id);
         self.ensure_actor_may_act(meta).await?;
         for _ in 0..self.max_attempts {
@@ -179,6 +174,7 @@ impl CommandHandler {
                 return Ok(Handled {
                     stream,
                     events,
+                    state: loaded.state,
                     position: loaded.position,
                 });
             }
@@ -188,16 +184,18 @@ impl CommandHandler {
                 .await?
                 .with_claims(claims);
             let started = std::time::Instant::now();
-            let appended = self.store.append(request).await;
+            let appended = self.log.append(request).await;
             // Append latency alone (queueing for the writer, the transaction, the fsync), beside
             // the API's whole-command latency.
             metrics::histogram!("roster_append_duration_seconds")
                 .record(started.elapsed().as_secs_f64());
             match appended {
                 Ok(outcome) => {
+                    let state = events.iter().fold(loaded.state, A::evolve);
                     return Ok(Handled {
                         stream,
                         events,
+                        state,
                         position: outcome.last_position,
                     });
                 }
@@ -242,5 +240,58 @@ impl CommandHandler {
         }
         let expected = version.map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact);
         Ok(AppendRequest::new(stream, expected, new_events))
+    }
+}
+
+/// Records how long a command took, however it ended, when dropped
+/// (`roster_command_duration_seconds`, by command name).
+struct CommandTimer {
+    command: &'static str,
+    started: std::time::Instant,
+}
+
+impl CommandTimer {
+    fn start(command: &'static str) -> Self {
+        Self {
+            command,
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Drop for CommandTimer {
+    fn drop(&mut self) {
+        metrics::histogram!("roster_command_duration_seconds", "command" => self.command)
+            .record(self.started.elapsed().as_secs_f64());
+    }
+}
+
+/// Rules every command of a member-facing caller obeys, whatever the aggregate.
+impl CommandHandler {
+    /// A member acting through an upstream app (`X-Roster-Actor`) must be registered and
+    /// neither suspended nor erased: their grants stay recorded, but they may use none.
+    pub async fn ensure_actor_may_act(&self, meta: &CommandMeta) -> Result<(), AppError> {
+        let ActorRef::Member(actor) = meta.actor else {
+            return Ok(());
+        };
+        let status = self.load::<Member>(actor).await?.state.status;
+        match status {
+            MemberStatus::Active | MemberStatus::PendingConfirmation => Ok(()),
+            other => Err(DomainError::NotAllowed {
+                reason: format!("the acting member is {}", other.as_str()),
+            }
+            .into()),
+        }
+    }
+
+    /// Fails with `NotFound` unless the member is registered and not erased.
+    pub async fn require_member(&self, member_id: Uuid) -> Result<(), AppError> {
+        let member = self.load::<Member>(member_id).await?;
+        match member.state.status {
+            MemberStatus::Unregistered | MemberStatus::Erased => Err(AppError::NotFound {
+                what: format!("member {member_id}"),
+            }),
+            _ => Ok(()),
+        }
     }
 }

@@ -7,24 +7,19 @@
 use std::collections::BTreeMap;
 
 use futures::future::join_all;
-use roster_app::{AppError, CommandMeta, Runtime};
+use roster_app::testing::{self, Backend};
+use roster_app::{AppError, CommandMeta, NewOrg, Roster};
 use roster_domain::member::RegisterMember;
-use roster_domain::org::{AddOrgMember, CreateOrg};
-use roster_domain::{DomainError, Member, MemberCommand, Organization};
-use roster_store::pii::{MasterKey, Vault};
-use roster_store::{ActorRef, DynStore};
+use roster_domain::org::AddOrgMember;
+use roster_domain::{DomainError, Member, MemberCommand, OrgCommand, Organization};
+use roster_store::ActorRef;
 use uuid::Uuid;
-
-fn runtime(store: DynStore) -> Runtime {
-    let vault = Vault::new(&MasterKey::generate(), store.clone());
-    Runtime::with_store(store, vault)
-}
 
 fn meta() -> CommandMeta {
     CommandMeta::new(ActorRef::System)
 }
 
-async fn register(roster: &Runtime, email: &str) -> Result<Uuid, AppError> {
+async fn register(roster: &Roster, email: &str) -> Result<Uuid, AppError> {
     let member_id = Uuid::now_v7();
     let command = MemberCommand::Register(RegisterMember {
         member_id,
@@ -43,17 +38,17 @@ async fn register(roster: &Runtime, email: &str) -> Result<Uuid, AppError> {
 }
 
 /// 50 concurrent "add member" commands on an org with 3 free seats admit exactly 3.
-async fn fifty_adds_fill_exactly_the_free_seats(store: DynStore) {
-    let roster = runtime(store);
+async fn fifty_adds_fill_exactly_the_free_seats(backend: Backend) {
+    let test = testing::open(backend).await;
+    let roster = test.roster;
     let owner = register(&roster, "owner@example.com").await.unwrap();
-    let org_id = Uuid::now_v7();
-    let create = CreateOrg {
-        org_id,
+    let create = NewOrg {
         name: "Acme".into(),
         owner_id: owner,
         seat_limit: 4,
     };
-    roster.commands.create_org(create, &meta()).await.unwrap();
+    let created = roster.orgs.create(create, &meta()).await.unwrap();
+    let org_id = created.state.org_id.unwrap();
 
     let mut candidates = Vec::new();
     for i in 0..50 {
@@ -66,11 +61,11 @@ async fn fifty_adds_fill_exactly_the_free_seats(store: DynStore) {
     let outcomes = join_all(candidates.iter().map(|&member_id| {
         let roster = roster.clone();
         async move {
-            let add = AddOrgMember {
+            let add = OrgCommand::AddMember(AddOrgMember {
                 member_id,
                 role: "member".into(),
-            };
-            roster.commands.add_org_member(org_id, add, &meta()).await
+            });
+            roster.orgs.execute(org_id, &add, &meta()).await
         }
     }))
     .await;
@@ -100,8 +95,9 @@ async fn fifty_adds_fill_exactly_the_free_seats(store: DynStore) {
 }
 
 /// 50 concurrent registrations of one email create one member.
-async fn fifty_registrations_of_one_email_create_one_member(store: DynStore) {
-    let roster = runtime(store.clone());
+async fn fifty_registrations_of_one_email_create_one_member(backend: Backend) {
+    let test = testing::open(backend).await;
+    let (roster, store) = (test.roster.clone(), test.roster.log.clone());
     let outcomes = join_all((0..50).map(|i| {
         let roster = roster.clone();
         // Case and whitespace differ: the email is normalised before it is claimed.
@@ -133,26 +129,7 @@ async fn fifty_registrations_of_one_email_create_one_member(store: DynStore) {
     assert_eq!(member.state.personal.unwrap().email, "ada@example.com");
 }
 
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $case() {
-                let (store, _dir) = roster_store::testing::sqlite_temp().await;
-                super::$case(std::sync::Arc::new(store)).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $case() {
-                let store = roster_store::testing::postgres_temp().await;
-                super::$case(std::sync::Arc::new(store)).await;
-            })*
-        }
-    };
-}
-
-on_both_backends!(
+roster_store::on_both_backends!(
     fifty_adds_fill_exactly_the_free_seats,
     fifty_registrations_of_one_email_create_one_member
 );

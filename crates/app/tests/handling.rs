@@ -8,35 +8,33 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use roster_app::clock::{Clock, ManualClock, V7Ids};
-use roster_app::{AppError, CommandHandler, CommandMeta};
+use roster_app::clock::{Clock, ManualClock};
+use roster_app::testing::{self, Backend};
+use roster_app::{AppError, CommandHandler, CommandMeta, NewOrg, Orgs};
 use roster_domain::member::{EditMemberProfile, RegisterMember, SuspendMember};
-use roster_domain::org::{AddOrgMember, CreateOrg};
-use roster_domain::{DomainError, Member, MemberCommand, MemberStatus};
-use roster_store::pii::{MasterKey, Vault};
-use roster_store::{ActorRef, DynStore};
+use roster_domain::org::AddOrgMember;
+use roster_domain::{DomainError, Member, MemberCommand, MemberStatus, OrgCommand};
+use roster_store::{ActorRef, DynLog};
 use uuid::Uuid;
 
 struct Fixture {
     commands: CommandHandler,
-    store: DynStore,
+    orgs: Orgs,
+    store: DynLog,
     clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
 }
 
 async fn fixture() -> Fixture {
-    let (store, dir) = roster_store::testing::sqlite_temp().await;
-    let store: DynStore = Arc::new(store);
-    let vault = Vault::new(&MasterKey::generate(), store.clone());
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
-    ));
-    let commands = CommandHandler::new(store.clone(), vault, clock.clone(), Arc::new(V7Ids));
+    let (settings, dir) = testing::settings(Backend::Sqlite).await;
+    let start = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+    let test = testing::open_at(settings, dir, start).await;
     Fixture {
-        commands,
-        store,
-        clock,
-        _dir: dir,
+        commands: test.roster.commands.clone(),
+        orgs: test.roster.orgs.clone(),
+        store: test.roster.log.clone(),
+        clock: test.clock,
+        _dir: test.dir,
     }
 }
 
@@ -54,16 +52,17 @@ impl Fixture {
 
     /// Creates an organization owned by `owner` with room for five.
     async fn org(&self, owner: Uuid) -> Uuid {
-        let org_id = self.commands.new_id();
-        let create = CreateOrg {
-            org_id,
-            name: "Acme".into(),
-            owner_id: owner,
-            seat_limit: 5,
-        };
         let system = CommandMeta::new(ActorRef::System);
-        self.commands.create_org(create, &system).await.unwrap();
-        org_id
+        let created = self.orgs.create(new_org(owner, 5), &system).await.unwrap();
+        created.state.org_id.unwrap()
+    }
+}
+
+fn new_org(owner_id: Uuid, seat_limit: u32) -> NewOrg {
+    NewOrg {
+        name: "Acme".into(),
+        owner_id,
+        seat_limit,
     }
 }
 
@@ -195,16 +194,9 @@ async fn a_rejected_command_appends_nothing_and_says_why() {
 async fn org_commands_naming_unknown_members_are_not_found() {
     let f = fixture().await;
     let meta = CommandMeta::new(ActorRef::System);
-    let org_id = f.commands.new_id();
     let ghost = f.commands.new_id();
-    let create = CreateOrg {
-        org_id,
-        name: "Acme".into(),
-        owner_id: ghost,
-        seat_limit: 3,
-    };
     assert!(matches!(
-        f.commands.create_org(create, &meta).await,
+        f.orgs.create(new_org(ghost, 3), &meta).await,
         Err(AppError::NotFound { .. })
     ));
 
@@ -213,19 +205,14 @@ async fn org_commands_naming_unknown_members_are_not_found() {
         .execute::<Member>(owner, &register_command(owner, "owner@example.com"), &meta)
         .await
         .unwrap();
-    let create = CreateOrg {
-        org_id,
-        name: "Acme".into(),
-        owner_id: owner,
-        seat_limit: 3,
-    };
-    f.commands.create_org(create, &meta).await.unwrap();
-    let add = AddOrgMember {
+    let created = f.orgs.create(new_org(owner, 3), &meta).await.unwrap();
+    let add = OrgCommand::AddMember(AddOrgMember {
         member_id: ghost,
         role: "member".into(),
-    };
+    });
+    let org_id = created.state.org_id.unwrap();
     assert!(matches!(
-        f.commands.add_org_member(org_id, add, &meta).await,
+        f.orgs.execute(org_id, &add, &meta).await,
         Err(AppError::NotFound { .. })
     ));
 }
@@ -242,8 +229,8 @@ async fn a_member_actor_is_held_to_their_own_rights() {
         member_id: admin,
         role: "administrator".into(),
     };
-    f.commands
-        .add_org_member(org_id, add_admin, &as_owner)
+    f.orgs
+        .execute(org_id, &OrgCommand::AddMember(add_admin), &as_owner)
         .await
         .unwrap();
 
@@ -253,8 +240,8 @@ async fn a_member_actor_is_held_to_their_own_rights() {
         role: "member".into(),
     };
     let err = f
-        .commands
-        .add_org_member(org_id, add, &as_admin)
+        .orgs
+        .execute(org_id, &OrgCommand::AddMember(add), &as_admin)
         .await
         .unwrap_err();
     assert!(
@@ -315,8 +302,8 @@ async fn a_suspended_or_erased_member_may_not_act() {
         role: "member".into(),
     };
     let err = f
-        .commands
-        .add_org_member(org_id, add.clone(), &as_owner)
+        .orgs
+        .execute(org_id, &OrgCommand::AddMember(add.clone()), &as_owner)
         .await
         .unwrap_err();
     assert!(
@@ -332,8 +319,8 @@ async fn a_suspended_or_erased_member_may_not_act() {
         )
         .await
         .unwrap();
-    f.commands
-        .add_org_member(org_id, add, &as_owner)
+    f.orgs
+        .execute(org_id, &OrgCommand::AddMember(add), &as_owner)
         .await
         .unwrap();
 

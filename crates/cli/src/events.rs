@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 use futures::StreamExt;
-use roster_app::Runtime;
+use roster_app::Roster;
 use roster_store::{Position, RecordedEvent, subscription};
 use serde_json::json;
 
@@ -41,7 +41,7 @@ pub struct Format {
     decrypt: bool,
 }
 
-pub async fn run(roster: &Runtime, command: EventsCommand) -> anyhow::Result<()> {
+pub async fn run(roster: &Roster, command: EventsCommand) -> anyhow::Result<()> {
     match command {
         EventsCommand::List {
             stream,
@@ -51,13 +51,13 @@ pub async fn run(roster: &Runtime, command: EventsCommand) -> anyhow::Result<()>
         } => {
             let events = match stream {
                 Some(stream) => {
-                    let all = roster.store.read_stream(&stream, 0, usize::MAX).await?;
+                    let all = roster.log.read_stream(&stream, 0, usize::MAX).await?;
                     all.into_iter()
                         .filter(|e| e.position > after)
                         .take(limit)
                         .collect()
                 }
-                None => roster.store.read_all(after, limit).await?,
+                None => roster.log.read_all(after, limit).await?,
             };
             for event in events {
                 print(roster, event, &format).await?;
@@ -66,9 +66,9 @@ pub async fn run(roster: &Runtime, command: EventsCommand) -> anyhow::Result<()>
         EventsCommand::Tail { after, format } => {
             let after = match after {
                 Some(after) => after,
-                None => roster.store.head().await?,
+                None => roster.log.head().await?,
             };
-            let mut live = subscription::subscribe(roster.store.clone(), after);
+            let mut live = subscription::subscribe(roster.log.clone(), after);
             loop {
                 tokio::select! {
                     next = live.next() => match next {
@@ -83,7 +83,7 @@ pub async fn run(roster: &Runtime, command: EventsCommand) -> anyhow::Result<()>
     Ok(())
 }
 
-async fn print(roster: &Runtime, mut event: RecordedEvent, format: &Format) -> anyhow::Result<()> {
+async fn print(roster: &Roster, mut event: RecordedEvent, format: &Format) -> anyhow::Result<()> {
     if format.decrypt {
         event.payload = roster.vault.open_payload(event.payload).await?;
     }

@@ -2,9 +2,8 @@
 //! printed once, as the last line of output; only its hash is stored.
 
 use clap::Subcommand;
+use roster_app::Roster;
 use roster_app::apikeys::{self, Scope};
-use roster_app::sidedb::SideDb;
-use roster_app::{Runtime, StorageConfig};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -23,14 +22,12 @@ pub enum KeysCommand {
     Revoke { key: String },
 }
 
-pub async fn run(storage: &StorageConfig, command: KeysCommand) -> anyhow::Result<()> {
-    // Opening the runtime creates and migrates the database the side tables live in.
-    let roster = Runtime::open(storage).await?;
-    let side = SideDb::open(storage).await?;
-    let now = roster.commands.clock().now();
+pub async fn run(roster: &Roster, command: KeysCommand) -> anyhow::Result<()> {
+    let side = &roster.side;
+    let now = roster.clock.now();
     match command {
         KeysCommand::Create { name, scopes } => {
-            let key = apikeys::create(&side, &name, &scopes, roster.commands.new_id(), now).await?;
+            let key = apikeys::create(side, &name, &scopes, roster.commands.new_id(), now).await?;
             println!(
                 "created key {} ({}) with scopes {}",
                 key.record.id,

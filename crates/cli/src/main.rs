@@ -11,10 +11,11 @@ mod shutdown;
 mod worker;
 mod workers_status;
 
-use std::path::PathBuf;
+use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand};
-use roster_app::{Runtime, StorageConfig};
+use clap::{Parser, Subcommand};
+use roster_app::clock::{SystemClock, V7Ids};
+use roster_app::{Roster, Settings};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -24,48 +25,14 @@ use roster_app::{Runtime, StorageConfig};
 )]
 struct Cli {
     #[command(flatten)]
-    storage: StorageArgs,
+    global: settings::GlobalArgs,
     #[command(subcommand)]
     command: Command,
 }
 
-/// Options every subcommand shares: where the data lives.
-#[derive(Debug, Args)]
-struct StorageArgs {
-    /// Directory for the embedded database, the master key and the mail outbox.
-    #[arg(
-        long,
-        global = true,
-        env = "ROSTER_DATA_DIR",
-        default_value = "roster-data"
-    )]
-    data_dir: PathBuf,
-    /// `postgres://…` to keep the log in PostgreSQL instead of the embedded SQLite file.
-    #[arg(
-        long,
-        global = true,
-        env = "ROSTER_DATABASE_URL",
-        hide_env_values = true
-    )]
-    database_url: Option<String>,
-    /// Base64 master key (32 bytes); defaults to the file `DATA_DIR/master.key`.
-    #[arg(long, global = true, env = "ROSTER_MASTER_KEY", hide_env_values = true)]
-    master_key: Option<String>,
-}
-
-impl StorageArgs {
-    fn config(&self) -> StorageConfig {
-        StorageConfig {
-            data_dir: self.data_dir.clone(),
-            database_url: self.database_url.clone().filter(|url| !url.is_empty()),
-            master_key: self.master_key.clone().filter(|key| !key.is_empty()),
-        }
-    }
-}
-
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create or upgrade the database schema, then exit.
+    /// Create or upgrade every schema (log, side tables, read models, job queues), then exit.
     Migrate,
     /// Read the event log.
     #[command(subcommand)]
@@ -74,7 +41,7 @@ enum Command {
     /// once bound).
     Serve(serve::ServeArgs),
     /// Run the reactors and job workers only (prints `worker started`).
-    Worker(worker::WorkerArgs),
+    Worker,
     /// Watch the reactors and job queues.
     #[command(subcommand)]
     Workers(workers_status::WorkersCommand),
@@ -90,10 +57,7 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_tracing(matches!(
-        cli.command,
-        Command::Serve(_) | Command::Worker(_)
-    ));
+    init_tracing(matches!(cli.command, Command::Serve(_) | Command::Worker));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -101,31 +65,43 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = cli.storage.config();
+    let settings = match &cli.command {
+        Command::Serve(args) => cli.global.settings(|s| args.apply(s))?,
+        _ => cli.global.settings(|_| {})?,
+    };
+    let roster = open(settings).await?;
     match cli.command {
-        Command::Migrate => {
-            let roster = Runtime::open(&config).await?;
-            let side = roster_app::sidedb::SideDb::open(&config).await?;
-            roster_workers::reactor::install(&side, &roster.store).await?;
-            println!(
-                "migrated {} store; head position {}",
-                roster.store.backend_name(),
-                roster.store.head().await?
-            );
-            Ok(())
-        }
-        Command::Events(command) => events::run(&Runtime::open(&config).await?, command).await,
-        Command::Serve(args) => serve::run(config, args).await,
-        Command::Worker(args) => worker::run(config, args).await,
-        Command::Workers(command) => {
-            workers_status::run(&Runtime::open(&config).await?, &config, command).await
-        }
-        Command::Keys(command) => keys::run(&config, command).await,
-        Command::Replay(args) => replay::run(&Runtime::open(&config).await?, &config, args).await,
-        Command::Projections(command) => {
-            projections::run(&Runtime::open(&config).await?, &config, command).await
-        }
+        Command::Migrate => migrate(&roster).await,
+        Command::Events(command) => events::run(&roster, command).await,
+        Command::Serve(_) => serve::run(roster).await,
+        Command::Worker => worker::run(roster).await,
+        Command::Workers(command) => workers_status::run(&roster, command).await,
+        Command::Keys(command) => keys::run(&roster, command).await,
+        Command::Replay(args) => replay::run(&roster, args).await,
+        Command::Projections(command) => projections::run(&roster, command).await,
     }
+}
+
+/// Roster on the wall clock: the one place the binary opens it.
+async fn open(settings: Settings) -> anyhow::Result<Roster> {
+    Ok(roster_app::open(settings, Arc::new(SystemClock), Arc::new(V7Ids)).await?)
+}
+
+/// Creates every schema: opening Roster migrates the log and the side tables; the read models'
+/// bookkeeping, the reactors' starting points and the job queues follow.
+async fn migrate(roster: &Roster) -> anyhow::Result<()> {
+    roster_projections::catalog::install(&roster.sql).await?;
+    let catalog = roster_workers::Catalog::builtin();
+    roster_workers::reactor::install(roster, catalog.reactors()).await?;
+    let config = roster_workers::WorkerConfig::from_settings(&roster.settings, "http://127.0.0.1")?;
+    let liveness = roster_workers::queue::Liveness::of(&config);
+    roster_workers::queue::Queues::open(roster, liveness).await?;
+    println!(
+        "migrated {} store; head position {}",
+        roster.backend_name(),
+        roster.log.head().await?
+    );
+    Ok(())
 }
 
 /// Logs go to stderr so that stdout stays machine-readable; `ROSTER_LOG` is the filter.

@@ -2,8 +2,8 @@
 //! models. Every action is recorded in the projections' operator log.
 
 use clap::Subcommand;
-use roster_app::{Runtime, StorageConfig};
-use roster_projections::{Db, ReadModels, catalog, operator, projection};
+use roster_app::Roster;
+use roster_projections::{ReadModels, catalog, operator, projection};
 
 #[derive(Debug, Subcommand)]
 pub enum ProjectionsCommand {
@@ -41,24 +41,21 @@ pub enum ProjectionsCommand {
     },
 }
 
-pub async fn run(
-    roster: &Runtime,
-    config: &StorageConfig,
-    command: ProjectionsCommand,
-) -> anyhow::Result<()> {
-    let db = Db::open(config).await?;
+pub async fn run(roster: &Roster, command: ProjectionsCommand) -> anyhow::Result<()> {
+    let read_models = ReadModels::open(roster).await?;
+    let db = read_models.db();
     // A database no runner has opened yet gets its (empty) projections, so that status lists
     // them and operator actions find them.
-    catalog::ensure(&db, &projection::all()).await?;
+    catalog::ensure(db, &projection::all()).await?;
     let who = std::env::var("USER").unwrap_or_else(|_| "operator".into());
     match command {
-        ProjectionsCommand::Status { json } => status(roster, db, json).await?,
+        ProjectionsCommand::Status { json } => status(&read_models, json).await?,
         ProjectionsCommand::Parked {
             projection,
             all,
             json,
         } => {
-            let parked = operator::parked(&db, projection.as_deref(), all).await?;
+            let parked = operator::parked(db, projection.as_deref(), all).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&parked)?);
             }
@@ -74,30 +71,30 @@ pub async fn run(
             projection,
             position,
         } => {
-            operator::retry(roster, &db, &projection, position, &who).await?;
+            operator::retry(roster, &projection, position, &who).await?;
             println!("{projection}: event {position} applied");
         }
         ProjectionsCommand::Skip {
             projection,
             position,
         } => {
-            operator::skip(&db, &projection, position, &who).await?;
+            operator::skip(roster, &projection, position, &who).await?;
             println!("{projection}: event {position} skipped");
         }
         ProjectionsCommand::Hold { projection } => {
-            operator::hold(&db, &projection, &who).await?;
+            operator::hold(roster, &projection, &who).await?;
             println!("{projection}: held");
         }
         ProjectionsCommand::Release { projection } => {
-            operator::release(&db, &projection, &who).await?;
+            operator::release(roster, &projection, &who).await?;
             println!("{projection}: released");
         }
     }
     Ok(())
 }
 
-async fn status(roster: &Runtime, db: Db, json: bool) -> anyhow::Result<()> {
-    let status = ReadModels::new(roster, db).status().await?;
+async fn status(read_models: &ReadModels, json: bool) -> anyhow::Result<()> {
+    let status = read_models.status().await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&status)?);
         return Ok(());

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use roster_app::{Runtime, StorageConfig};
-use roster_projections::{Db, RebuildOptions, rebuild};
+use roster_app::Roster;
+use roster_projections::{RebuildOptions, catalog, rebuild};
 
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
@@ -20,8 +20,8 @@ pub struct ReplayArgs {
     operator: String,
 }
 
-pub async fn run(roster: &Runtime, config: &StorageConfig, args: ReplayArgs) -> anyhow::Result<()> {
-    let db = Db::open(config).await?;
+pub async fn run(roster: &Roster, args: ReplayArgs) -> anyhow::Result<()> {
+    catalog::install(&roster.sql).await?;
     let bar = ProgressBar::new(0);
     bar.set_style(ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} events, {per_sec}, ETA {eta}",
@@ -33,7 +33,7 @@ pub async fn run(roster: &Runtime, config: &StorageConfig, args: ReplayArgs) -> 
         operator: args.operator,
         ..RebuildOptions::default()
     };
-    let report = rebuild(roster, &db, options, |p| {
+    let report = rebuild(roster, options, |p| {
         bar.set_length(p.total);
         bar.set_position(p.done);
     })

@@ -4,20 +4,15 @@
 //! first, then jobs in flight.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
 use roster_api::ApiState;
 use roster_api::probe::{ComponentStatus, Probe, ProbeFuture};
-use roster_app::sidedb::SideDb;
-use roster_app::verification::Verification;
-use roster_app::{Runtime, StorageConfig};
+use roster_app::{Roster, Settings};
 use roster_projections::{Projections, ReadModels, RunnerConfig};
-use roster_store::DynStore;
-use roster_workers::Health;
+use roster_workers::{Catalog, Health};
 
-use crate::settings::{Settings, with_file};
 use crate::shutdown::shutdown_signal;
 
 /// How long a live API key is trusted without looking it up again: `roster keys revoke` takes
@@ -30,50 +25,44 @@ pub struct ServeArgs {
     /// free port; the bound address is printed on stdout either way.
     #[arg(long)]
     listen: Option<String>,
-    /// A TOML file with the same keys as the environment, without `ROSTER_`, lower-cased.
-    #[arg(long, env = "ROSTER_CONFIG")]
-    config: Option<PathBuf>,
     /// Serve the API and the projections only; mail is then sent by `roster worker`
     /// processes (also `ROSTER_WORKERS=false`).
     #[arg(long)]
     no_workers: bool,
 }
 
-pub async fn run(storage: StorageConfig, args: ServeArgs) -> anyhow::Result<()> {
-    let (settings, file) = Settings::load(args.config.as_deref(), args.listen.as_deref())?;
-    let storage = with_file(storage, &file);
-    let token_ttl = settings.token_ttl()?;
-    let runtime = Runtime::open(&storage).await?;
-    let side = SideDb::open(&storage).await?;
+impl ServeArgs {
+    /// The flags, over the other layers of the settings.
+    pub fn apply(&self, settings: &mut Settings) {
+        if let Some(listen) = &self.listen {
+            settings.listen.clone_from(listen);
+        }
+        if self.no_workers {
+            settings.workers = false;
+        }
+    }
+}
+
+pub async fn run(roster: Roster) -> anyhow::Result<()> {
     // Reactors start at the head of the log the first time they are known; recording that
     // before this process appends anything means no event of it goes unseen by them.
-    roster_workers::reactor::install(&side, &runtime.store).await?;
-    let listener = tokio::net::TcpListener::bind(&settings.listen)
+    roster_workers::reactor::install(&roster, Catalog::builtin().reactors()).await?;
+    let listen = roster.settings.listen.clone();
+    let listener = tokio::net::TcpListener::bind(&listen)
         .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    let public_url = settings.public_url(|| format!("http://{addr}"))?;
-    let verification = Verification::new(runtime.vault.clone(), runtime.store.clone(), token_ttl);
-    let workers = if settings.workers && !args.no_workers {
-        let workers =
-            crate::worker::start(&runtime, &side, &storage, &settings, &public_url).await?;
-        Some(workers)
-    } else {
-        None
+    let public_url = roster.settings.public_url(|| format!("http://{addr}"))?;
+    let workers = match roster.settings.workers {
+        true => Some(crate::worker::start(&roster, &public_url).await?),
+        false => None,
     };
-    let backend = runtime.store.backend_name();
-    let db = roster_projections::Db::open(&storage).await?;
-    let projections = Projections::start(&runtime, db.clone(), RunnerConfig::default()).await?;
-    let read_models = ReadModels::new(&runtime, db);
+    let projections = Projections::start(&roster, RunnerConfig::default()).await?;
+    let read_models = ReadModels::open(&roster).await?;
     let health = workers.as_ref().map(roster_workers::Workers::health);
-    let probe = components_probe(
-        read_models.clone(),
-        side.clone(),
-        runtime.store.clone(),
-        health,
-    );
-    let state = ApiState::new(runtime, side, verification, read_models)
-        .with_body_limit(settings.body_limit)
+    let probe = components_probe(read_models.clone(), roster.clone(), health);
+    let backend = roster.backend_name();
+    let state = ApiState::new(roster, read_models)
         .with_key_cache(KEY_CACHE_TTL)
         .with_probe(probe);
     // The address line is the contract with scripts and tests that start on port 0.
@@ -94,14 +83,9 @@ pub async fn run(storage: StorageConfig, args: ServeArgs) -> anyhow::Result<()> 
 /// `reactor:<name>`): a stopped projection (one that met an event it could not apply) makes the
 /// process not ready, and so does a reactor or job worker of this process that failed and
 /// waits to be restarted. A reactor merely behind is reported, not unready (mail may wait).
-fn components_probe(
-    read_models: ReadModels,
-    side: SideDb,
-    store: DynStore,
-    workers: Option<Health>,
-) -> Probe {
+fn components_probe(read_models: ReadModels, roster: Roster, workers: Option<Health>) -> Probe {
     Arc::new(move || -> ProbeFuture {
-        let (read_models, side, store) = (read_models.clone(), side.clone(), store.clone());
+        let (read_models, roster) = (read_models.clone(), roster.clone());
         let failures: Vec<_> = workers
             .as_ref()
             .map(Health::parts)
@@ -121,7 +105,7 @@ fn components_probe(
                     detail: s.error,
                 })
                 .collect();
-            let reactors = roster_workers::reactor::status(&side, &store)
+            let reactors = roster_workers::reactor::status(&roster)
                 .await
                 .map_err(|e| e.to_string())?;
             components.extend(reactors.into_iter().map(|r| {

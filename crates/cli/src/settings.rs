@@ -1,86 +1,31 @@
-//! The settings of the long-running commands (`serve`, `worker`), layered: built-in defaults,
-//! then a TOML file (`--config`/`ROSTER_CONFIG`, keys as the environment's without `ROSTER_`
-//! and lower-cased: `listen = "0.0.0.0:8080"`), then the environment (`ROSTER_LISTEN`, ...),
-//! then flags.
+//! Every command's settings ([`roster_app::Settings`]), layered: built-in defaults, then a
+//! TOML file (`--config`/`ROSTER_CONFIG`, keys as the environment's without `ROSTER_` and
+//! lower-cased: `listen = "0.0.0.0:8080"`), then the environment (`ROSTER_LISTEN`, ...), then
+//! flags. Values are checked when Roster opens.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use chrono::Duration;
+use clap::Args;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use roster_app::StorageConfig;
-use roster_workers::config::parse_duration as parse_std_duration;
-use roster_workers::mail::SmtpSettings;
-use roster_workers::{RetrySchedule, WorkerConfig};
-use serde::{Deserialize, Serialize};
+use roster_app::Settings;
+use roster_app::settings::{LogBackend, SqlBackend};
 
-/// The default of `--data-dir` (see `StorageArgs`), which a config file may override.
-pub const DEFAULT_DATA_DIR: &str = "roster-data";
-
-/// What `serve` and `worker` read from defaults, the file, the environment and the flags.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Settings {
-    pub listen: String,
-    /// Base of links in mails; defaults to `http://<listen address>`.
-    pub public_url: Option<String>,
-    pub mail_from: String,
-    /// `24h`, `30m`, `90s`, `7d`.
-    pub token_ttl: String,
-    /// Request body limit in bytes.
-    pub body_limit: usize,
-    pub data_dir: Option<PathBuf>,
-    pub database_url: Option<String>,
-    pub master_key: Option<String>,
-    /// `smtp://user:pass@host:port` (`?tls=required` for STARTTLS), `smtps://…`; unset
-    /// writes mails to `DATA_DIR/outbox/`.
-    pub smtp_url: Option<String>,
-    /// PEM certificates to trust for the SMTP server besides the public roots.
-    pub smtp_ca_file: Option<PathBuf>,
-    /// Where welcome mails point for the terms; defaults to `<public url>/terms`.
-    pub terms_url: Option<String>,
-    /// Waits between attempts of a failed mail: `1m,5m,15m,1h,3h,6h`.
-    pub mail_retry_schedule: String,
-    /// How often an idle worker looks for jobs.
-    pub worker_poll: String,
-    /// Worker heartbeat; a worker silent for three is dead and its jobs are run again.
-    pub worker_heartbeat: String,
-    /// Jobs of one queue run at once per process.
-    pub worker_concurrency: usize,
-    /// Whether `serve` also runs the reactors and workers (the embedded default does).
-    pub workers: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            listen: "127.0.0.1:8080".into(),
-            public_url: None,
-            mail_from: "Roster <roster@localhost>".into(),
-            token_ttl: "24h".into(),
-            body_limit: roster_api::DEFAULT_BODY_LIMIT,
-            data_dir: None,
-            database_url: None,
-            master_key: None,
-            smtp_url: None,
-            smtp_ca_file: None,
-            terms_url: None,
-            mail_retry_schedule: "1m,5m,15m,1h,3h,6h".into(),
-            worker_poll: "500ms".into(),
-            worker_heartbeat: "10s".into(),
-            worker_concurrency: 4,
-            workers: true,
-        }
-    }
-}
-
-/// The keys the environment may set, as `ROSTER_<KEY>`.
+/// The keys the environment may set, as `ROSTER_<KEY>`. (`ROSTER_LOG` is the log filter, not a
+/// setting.)
 const ENV_KEYS: &[&str] = &[
+    "data_dir",
+    "database_url",
+    "kurrentdb_url",
+    "log_backend",
+    "sql_backend",
+    "master_key",
     "listen",
     "public_url",
-    "mail_from",
-    "token_ttl",
     "body_limit",
+    "token_ttl",
+    "mail_from",
     "smtp_url",
     "smtp_ca_file",
     "terms_url",
@@ -91,102 +36,93 @@ const ENV_KEYS: &[&str] = &[
     "workers",
 ];
 
-impl Settings {
-    /// The merged settings (with `listen` from the flag when given), and what the file alone
-    /// says (for the storage options, whose environment and flags clap has already read).
-    pub fn load(config: Option<&Path>, listen: Option<&str>) -> anyhow::Result<(Self, Self)> {
-        let file = match config {
-            Some(path) => Figment::from(Serialized::defaults(Settings::default()))
-                .merge(Toml::file_exact(path))
-                .extract::<Settings>()
-                .with_context(|| format!("config file {}", path.display()))?,
-            None => Settings::default(),
-        };
-        let mut figment = Figment::from(Serialized::defaults(file.clone()))
-            .merge(Env::prefixed("ROSTER_").only(ENV_KEYS));
-        if let Some(listen) = listen {
-            figment = figment.merge(Serialized::default("listen", listen));
+/// Options every subcommand takes: where the data lives and where the settings come from.
+#[derive(Debug, Default, Args)]
+pub struct GlobalArgs {
+    /// A TOML file with the same keys as the environment, without `ROSTER_`, lower-cased
+    /// [env: ROSTER_CONFIG].
+    #[arg(long, global = true, env = "ROSTER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory for the embedded database, the master key and the mail outbox
+    /// [env: ROSTER_DATA_DIR] [default: roster-data].
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// `postgres://…` to keep the log and the SQL side in PostgreSQL instead of the embedded
+    /// SQLite files [env: ROSTER_DATABASE_URL].
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Where the log lives: sqlite, postgres or kurrentdb [env: ROSTER_LOG_BACKEND]
+    /// [default: follows the URLs given].
+    #[arg(long, global = true, value_enum)]
+    log_backend: Option<LogArg>,
+    /// Where the SQL side lives: sqlite or postgres [env: ROSTER_SQL_BACKEND]
+    /// [default: postgres when a database URL is given].
+    #[arg(long, global = true, value_enum)]
+    sql_backend: Option<SqlArg>,
+    /// Base64 master key (32 bytes); defaults to the file `DATA_DIR/master.key`
+    /// [env: ROSTER_MASTER_KEY].
+    #[arg(long, global = true)]
+    master_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogArg {
+    Sqlite,
+    Postgres,
+    Kurrentdb,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum SqlArg {
+    Sqlite,
+    Postgres,
+}
+
+impl GlobalArgs {
+    /// The settings: defaults < file < environment < these flags < `flags` (a command's own).
+    pub fn settings(&self, flags: impl FnOnce(&mut Settings)) -> anyhow::Result<Settings> {
+        let mut settings = layered(self.config.as_deref())?;
+        if let Some(dir) = &self.data_dir {
+            settings.data_dir.clone_from(dir);
         }
-        let settings = figment.extract::<Settings>().context("configuration")?;
-        Ok((settings, file))
-    }
-
-    /// `ROSTER_TOKEN_TTL`, within what the domain accepts (1 s to 30 days), so that a bad
-    /// value stops the start instead of failing every registration.
-    pub fn token_ttl(&self) -> anyhow::Result<Duration> {
-        let ttl = parse_duration(&self.token_ttl)
-            .with_context(|| format!("ROSTER_TOKEN_TTL {:?}", self.token_ttl))?;
-        anyhow::ensure!(
-            ttl >= Duration::seconds(1) && ttl <= Duration::days(30),
-            "ROSTER_TOKEN_TTL {:?} must be between 1s and 30d",
-            self.token_ttl
-        );
-        Ok(ttl)
-    }
-
-    /// The base of links in mails: `ROSTER_PUBLIC_URL`, or `fallback` for the embedded
-    /// default. With real mail going out (`ROSTER_SMTP_URL`) it must be set: a link to the
-    /// listen address would reach nobody.
-    pub fn public_url(&self, fallback: impl FnOnce() -> String) -> anyhow::Result<String> {
-        match (&self.public_url, &self.smtp_url) {
-            (Some(url), _) if !url.is_empty() => Ok(url.clone()),
-            (_, Some(smtp)) if !smtp.is_empty() => anyhow::bail!(
-                "ROSTER_PUBLIC_URL must be set when ROSTER_SMTP_URL is: it is where the links \
-                 in mails point (the upstream app's pages, e.g. https://members.example.com)"
-            ),
-            _ => Ok(fallback()),
+        if let Some(url) = &self.database_url {
+            settings.database_url = Some(url.clone());
         }
-    }
-
-    /// The workers' configuration; links point at `public_url`.
-    pub fn worker_config(&self, public_url: &str) -> anyhow::Result<WorkerConfig> {
-        let std_duration = |name: &str, text: &str| {
-            parse_std_duration(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))
-        };
-        let mut config = WorkerConfig::new(public_url);
-        config.mail_from.clone_from(&self.mail_from);
-        config.smtp = self
-            .smtp_url
-            .clone()
-            .filter(|url| !url.is_empty())
-            .map(|url| SmtpSettings {
-                url,
-                ca_file: self.smtp_ca_file.clone(),
+        if let Some(key) = &self.master_key {
+            settings.master_key = Some(key.clone());
+        }
+        if let Some(log) = self.log_backend {
+            settings.log_backend = Some(match log {
+                LogArg::Sqlite => LogBackend::Sqlite,
+                LogArg::Postgres => LogBackend::Postgres,
+                LogArg::Kurrentdb => LogBackend::Kurrentdb,
             });
-        config.terms_url = self.terms_url.clone().filter(|url| !url.is_empty());
-        config.mail_retry = RetrySchedule::parse(&self.mail_retry_schedule)
-            .map_err(|e| anyhow::anyhow!("ROSTER_MAIL_RETRY_SCHEDULE: {e}"))?;
-        config.poll_interval = std_duration("ROSTER_WORKER_POLL", &self.worker_poll)?;
-        config.heartbeat = std_duration("ROSTER_WORKER_HEARTBEAT", &self.worker_heartbeat)?;
-        anyhow::ensure!(
-            self.worker_concurrency > 0,
-            "ROSTER_WORKER_CONCURRENCY must be at least 1"
-        );
-        config.concurrency = self.worker_concurrency;
-        Ok(config)
+        }
+        if let Some(sql) = self.sql_backend {
+            settings.sql_backend = Some(match sql {
+                SqlArg::Sqlite => SqlBackend::Sqlite,
+                SqlArg::Postgres => SqlBackend::Postgres,
+            });
+        }
+        flags(&mut settings);
+        Ok(settings)
     }
 }
 
-/// The file's storage options apply where neither a flag nor the environment set one.
-pub fn with_file(mut storage: StorageConfig, file: &Settings) -> StorageConfig {
-    let data_dir_defaulted = std::env::var_os("ROSTER_DATA_DIR").is_none()
-        && storage.data_dir == Path::new(DEFAULT_DATA_DIR);
-    if let (true, Some(dir)) = (data_dir_defaulted, &file.data_dir) {
-        storage.data_dir.clone_from(dir);
+/// Defaults, then the file (if any), then the environment.
+fn layered(file: Option<&Path>) -> anyhow::Result<Settings> {
+    let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+    if let Some(path) = file {
+        anyhow::ensure!(path.is_file(), "config file {} not found", path.display());
+        figment = figment.merge(Toml::file_exact(path));
     }
-    if storage.database_url.is_none() {
-        storage.database_url = file.database_url.clone().filter(|u| !u.is_empty());
-    }
-    if storage.master_key.is_none() {
-        storage.master_key = file.master_key.clone().filter(|k| !k.is_empty());
-    }
-    storage
-}
-
-/// `90s`, `30m`, `24h`, `7d`.
-pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
-    let std = parse_std_duration(text).map_err(|e| anyhow::anyhow!(e))?;
-    Ok(Duration::from_std(std)?)
+    figment
+        .merge(Env::prefixed("ROSTER_").only(ENV_KEYS))
+        .extract::<Settings>()
+        .with_context(|| match file {
+            Some(path) => format!("configuration (with {})", path.display()),
+            None => "configuration".to_owned(),
+        })
 }
 
 #[cfg(test)]
@@ -194,58 +130,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_take_a_unit() {
-        assert_eq!(parse_duration("24h").unwrap(), Duration::hours(24));
-        assert_eq!(parse_duration("2s").unwrap(), Duration::seconds(2));
-        assert_eq!(parse_duration("7d").unwrap(), Duration::days(7));
-        assert!(parse_duration("24").is_err());
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("").is_err());
+    fn a_file_sets_what_the_environment_does_not_and_flags_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("roster.toml");
+        std::fs::write(
+            &file,
+            "data_dir = \"/srv/roster\"\nlisten = \"0.0.0.0:9000\"\ntoken_ttl = \"2h\"\n",
+        )
+        .unwrap();
+        let args = GlobalArgs {
+            config: Some(file),
+            master_key: Some("flag-key".into()),
+            ..GlobalArgs::default()
+        };
+        let settings = args.settings(|s| s.listen = "127.0.0.1:0".into()).unwrap();
+        assert_eq!(settings.data_dir, PathBuf::from("/srv/roster"));
+        assert_eq!(settings.token_ttl, "2h");
+        assert_eq!(settings.listen, "127.0.0.1:0");
+        assert_eq!(settings.master_key.as_deref(), Some("flag-key"));
     }
 
     #[test]
-    fn a_token_ttl_outside_what_the_domain_accepts_stops_the_start() {
-        let with = |ttl: &str| Settings {
-            token_ttl: ttl.into(),
-            ..Settings::default()
+    fn an_unknown_key_in_the_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("roster.toml");
+        std::fs::write(&file, "listne = \"0.0.0.0:9000\"\n").unwrap();
+        let args = GlobalArgs {
+            config: Some(file),
+            ..GlobalArgs::default()
         };
-        assert!(with("500ms").token_ttl().is_err());
-        assert!(with("31d").token_ttl().is_err());
-        assert_eq!(with("30d").token_ttl().unwrap(), Duration::days(30));
-        assert_eq!(with("1s").token_ttl().unwrap(), Duration::seconds(1));
-    }
-
-    #[test]
-    fn real_mail_needs_a_public_url() {
-        let smtp = Settings {
-            smtp_url: Some("smtp://relay:25".into()),
-            ..Settings::default()
-        };
-        assert!(smtp.public_url(|| "http://127.0.0.1:8080".into()).is_err());
-        let both = Settings {
-            public_url: Some("https://members.example.com".into()),
-            ..smtp
-        };
-        assert_eq!(
-            both.public_url(|| unreachable!()).unwrap(),
-            "https://members.example.com"
-        );
-        let outbox = Settings::default();
-        assert_eq!(
-            outbox
-                .public_url(|| "http://127.0.0.1:8080".into())
-                .unwrap(),
-            "http://127.0.0.1:8080"
-        );
-    }
-
-    #[test]
-    fn the_defaults_make_a_valid_worker_configuration() {
-        let config = Settings::default()
-            .worker_config("https://example.com/")
-            .unwrap();
-        assert_eq!(config.public_url, "https://example.com");
-        assert_eq!(config.mail_retry.max_attempts(), 7);
-        assert!(config.smtp.is_none());
+        let error = format!("{:#}", args.settings(|_| {}).unwrap_err());
+        assert!(error.contains("listne"), "{error}");
     }
 }

@@ -1,12 +1,9 @@
 //! `roster workers status`: where each reactor is in the log (and how far behind), and how
 //! many jobs of each queue are in each state.
 
-use roster_app::sidedb::SideDb;
-use roster_app::{Runtime, StorageConfig};
-use roster_workers::queue::Queues;
-use roster_workers::{QUEUES, reactor};
-
-use crate::settings::Settings;
+use roster_app::Roster;
+use roster_workers::queue::{Liveness, Queues};
+use roster_workers::{Catalog, WorkerConfig, reactor};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum WorkersCommand {
@@ -17,19 +14,14 @@ pub enum WorkersCommand {
     },
 }
 
-pub async fn run(
-    roster: &Runtime,
-    storage: &StorageConfig,
-    command: WorkersCommand,
-) -> anyhow::Result<()> {
+pub async fn run(roster: &Roster, command: WorkersCommand) -> anyhow::Result<()> {
     let WorkersCommand::Status { json } = command;
-    let side = SideDb::open(storage).await?;
-    let reactors = reactor::status(&side, &roster.store).await?;
-    let config = Settings::default().worker_config("http://127.0.0.1")?;
-    let queues = Queues::open(storage, &config).await?;
+    let reactors = reactor::status(roster).await?;
+    let config = WorkerConfig::from_settings(&roster.settings, "http://127.0.0.1")?;
+    let queues = Queues::open(roster, Liveness::of(&config)).await?;
     let mut counts = Vec::new();
-    for queue in QUEUES {
-        counts.push((*queue, queues.counts(queue).await?));
+    for queue in Catalog::builtin().queues() {
+        counts.push((queue, queues.counts(queue).await?));
     }
     if json {
         let queues: serde_json::Map<_, _> = counts

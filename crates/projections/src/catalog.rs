@@ -3,7 +3,8 @@
 //! one transaction repoints the views and hands the checkpoint over; readers never see a
 //! half-built table, and nothing is ever truncated in place.
 
-use crate::db::{Db, Stmt};
+use roster_sql::{Db, Stmt};
+
 use crate::projection::DynProjection;
 use crate::rows::{Col, TableDef, Val, physical};
 use crate::{ProjectionError, State};
@@ -40,6 +41,15 @@ pub fn fingerprint(projection: &DynProjection) -> String {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     });
     format!("{hash:016x}")
+}
+
+/// The bookkeeping tables (live generations, checkpoints, parked events, operator actions),
+/// in the dialect both backends share; run on every start, idempotent.
+const SCHEMA: &str = include_str!("schema.sql");
+
+/// Creates the bookkeeping tables if they are missing.
+pub async fn install(db: &Db) -> Result<(), ProjectionError> {
+    Ok(db.script(SCHEMA).await?)
 }
 
 /// Creates generation 1 of every projection that has no live generation yet.
@@ -154,7 +164,7 @@ pub async fn index_shadow(db: &Db, shadow: &Slot) -> Result<(), ProjectionError>
         .flat_map(|t| t.create_indexes(shadow.generation))
         .map(|sql| Stmt::new(sql, Vec::new()))
         .collect();
-    db.transaction(stmts).await
+    Ok(db.transaction(stmts).await?)
 }
 
 /// Makes the shadow generations live, atomically for all of them: the views now show the
@@ -209,8 +219,9 @@ pub async fn drop_generation(
     projection: &DynProjection,
     generation: i64,
 ) -> Result<(), ProjectionError> {
-    db.transaction(drop_tables(projection.tables(), generation))
-        .await
+    Ok(db
+        .transaction(drop_tables(projection.tables(), generation))
+        .await?)
 }
 
 fn create_tables(tables: &[TableDef], generation: i64, if_missing: bool) -> Vec<Stmt> {

@@ -7,17 +7,18 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::Utc;
-use roster_store::pii::Vault;
-use roster_store::{DynStore, RecordedEvent};
+use chrono::{DateTime, Utc};
+use roster_app::Roster;
+use roster_app::clock::Clock;
+use roster_store::{DynLog, RecordedEvent};
 
 use crate::catalog::{Slot, checkpoint};
 use crate::coalesce::OpBuffer;
-use crate::db::{Db, Stmt};
 use crate::pipeline::{Body, Envelope, Folder};
 use crate::projection::Policy;
 use crate::rows::{Col, RowOp, TableDef, Val, physical, time_text};
 use crate::{ProjectionError, State};
+use roster_sql::{Db, Stmt};
 
 /// How steps read and retry.
 #[derive(Debug, Clone)]
@@ -52,8 +53,9 @@ pub enum Outcome {
 }
 
 pub struct Engine {
-    store: DynStore,
+    log: DynLog,
     db: Db,
+    clock: std::sync::Arc<dyn Clock>,
     folder: Folder,
     config: EngineConfig,
     /// Failed attempts per (projection, position) not yet parked.
@@ -71,18 +73,19 @@ struct Pending {
 }
 
 impl Engine {
-    pub fn new(store: DynStore, vault: Vault, db: Db, config: EngineConfig) -> Self {
+    pub fn new(roster: &Roster, config: EngineConfig) -> Self {
         Self {
-            folder: Folder::new(store.clone(), vault),
-            store,
-            db,
+            folder: Folder::new(roster.log.clone(), roster.vault.clone()),
+            log: roster.log.clone(),
+            db: roster.sql.clone(),
+            clock: roster.clock.clone(),
             config,
             failures: HashMap::new(),
         }
     }
 
-    pub fn store(&self) -> &DynStore {
-        &self.store
+    pub fn log(&self) -> &DynLog {
+        &self.log
     }
 
     /// Applies the next page of events to the active slots and commits. On success the slots'
@@ -112,7 +115,7 @@ impl Engine {
         else {
             return Ok(idle);
         };
-        let events = self.store.read_all(from, self.config.batch).await?;
+        let events = self.log.read_all(from, self.config.batch).await?;
         if events.is_empty() {
             return Ok(idle);
         }
@@ -195,7 +198,9 @@ impl Engine {
         let attempts = *attempts;
         self.failures.remove(&key);
         tracing::error!(projection = key.0, position = key.1, %reason, policy = ?projection.policy(), "projection gave up on an event");
-        pending.stmts.push(park(slot, recorded, &reason, attempts));
+        pending
+            .stmts
+            .push(park(slot, recorded, &reason, attempts, self.clock.now()));
         match projection.policy() {
             Policy::Park => pending.position = recorded.position,
             Policy::Stop => {
@@ -224,7 +229,13 @@ pub fn advance(slots: &mut [Slot], updates: &[(u64, State)]) {
     }
 }
 
-fn park(slot: &Slot, recorded: &RecordedEvent, reason: &str, attempts: u32) -> Stmt {
+fn park(
+    slot: &Slot,
+    recorded: &RecordedEvent,
+    reason: &str,
+    attempts: u32,
+    at: DateTime<Utc>,
+) -> Stmt {
     Stmt::new(
         "INSERT INTO projection_parked (name, generation, position, stream, event_type, error, attempts, parked_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
@@ -236,7 +247,7 @@ fn park(slot: &Slot, recorded: &RecordedEvent, reason: &str, attempts: u32) -> S
             Val::text(recorded.event_type.clone()),
             Val::text(reason),
             Val::int(attempts),
-            Val::text(time_text(Utc::now())),
+            Val::text(time_text(at)),
         ],
     )
 }

@@ -3,6 +3,7 @@
 //! policy. Everything else is infrastructure and is retried with backoff.
 
 use roster_app::AppError;
+use roster_sql::SqlError;
 use roster_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -20,10 +21,8 @@ pub enum ProjectionError {
     UnknownProjection(String),
     #[error("{0} not found")]
     NotFound(String),
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("postgres: {0}")]
-    Postgres(#[from] sqlx::Error),
+    #[error(transparent)]
+    Sql(SqlError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -32,4 +31,14 @@ pub enum ProjectionError {
     Corrupt(String),
     #[error("shutting down: {0}")]
     Closed(String),
+}
+
+impl From<SqlError> for ProjectionError {
+    /// A statement that did not change the rows it had to is the compare-and-set failing.
+    fn from(error: SqlError) -> Self {
+        match error {
+            SqlError::Conflict(reason) => Self::Conflict(reason),
+            other => Self::Sql(other),
+        }
+    }
 }

@@ -2,7 +2,8 @@
 //! member, what may they do", kept in the same database as the log.
 //!
 //! - [`projection`]: the [`Projection`] trait and the projections of this build
-//!   (`accounts_v1`, `orgs_v1`, `permissions_v1`, `audit_v1`), pure functions in [`models`].
+//!   (`accounts_v1`, `audit_v1`), pure functions in [`models`] over the decoded events of
+//!   [`pipeline`].
 //! - [`runner`]: [`Projections::start`], the live runner `roster serve` starts.
 //! - [`rebuild`]: blue-green rebuilds into shadow tables (`roster replay`).
 //! - [`read`]: [`ReadModels`], the queries the HTTP API and the CLI call.
@@ -18,7 +19,6 @@
 
 pub mod catalog;
 mod coalesce;
-pub mod db;
 pub mod engine;
 mod error;
 pub mod models;
@@ -30,12 +30,12 @@ pub mod rebuild;
 pub mod rows;
 pub mod runner;
 
-pub use db::Db;
 pub use engine::EngineConfig;
 pub use error::ProjectionError;
-pub use projection::{ACCOUNTS, AUDIT, ORGS, PERMISSIONS, Policy, Projection};
+pub use projection::{ACCOUNTS, AUDIT, Policy, Projection};
 pub use read::{Lag, ReadModels};
 pub use rebuild::{Progress, RebuildOptions, RebuildReport, rebuild};
+pub use roster_sql::Db;
 pub use runner::{Projections, RunnerConfig};
 
 /// The state of a projection generation, as stored with its checkpoint.

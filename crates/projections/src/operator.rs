@@ -3,17 +3,17 @@
 //! as its effect. (A table rather than events in the log: these are facts about read models,
 //! not about members or organizations, and the log's only writer is the command handler.)
 
-use roster_app::Runtime;
+use roster_app::Roster;
 use serde::Serialize;
 
 use crate::catalog::{self, Slot, checkpoint};
-use crate::db::{Db, Stmt};
 use crate::engine::render;
 use crate::pipeline::{Body, Folder};
 use crate::projection::{self, Policy};
 use crate::rebuild::action_stmt;
 use crate::rows::Val;
 use crate::{ProjectionError, State};
+use roster_sql::{Db, Stmt};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Parked {
@@ -73,38 +73,40 @@ pub async fn parked(
 /// projected again so the rows show the current state; for one that stopped, the projection
 /// is restarted at the event. Fails, leaving it parked, if the event still fails.
 pub async fn retry(
-    runtime: &Runtime,
-    db: &Db,
+    roster: &Roster,
     name: &str,
     position: u64,
     operator: &str,
 ) -> Result<(), ProjectionError> {
+    let db = &roster.sql;
     let (slot, parked) = find(db, name, position).await?;
     let mut stmts = vec![checkpoint(&slot, slot.position, slot.state, None)];
     if slot.projection.policy() == Policy::Stop && slot.state == State::Stopped {
         stmts[0] = checkpoint(&slot, slot.position, State::Running, None);
     } else {
-        stmts.extend(reproject(runtime, &slot, &parked).await?);
+        stmts.extend(reproject(roster, &slot, &parked).await?);
     }
     stmts.push(resolve(&parked, "retried"));
     stmts.push(action_stmt(
+        roster.clock.now(),
         operator,
         "retry",
         name,
         Some(position),
         &parked.error,
     ));
-    db.transaction(stmts).await
+    Ok(db.transaction(stmts).await?)
 }
 
 /// Gives up on a parked event: it stays out of the read model. A stopped projection moves
 /// past it and runs again.
 pub async fn skip(
-    db: &Db,
+    roster: &Roster,
     name: &str,
     position: u64,
     operator: &str,
 ) -> Result<(), ProjectionError> {
+    let db = &roster.sql;
     let (slot, parked) = find(db, name, position).await?;
     let stmt = if slot.state == State::Stopped && slot.position < position {
         checkpoint(&slot, position, State::Running, None)
@@ -114,28 +116,44 @@ pub async fn skip(
     let stmts = vec![
         stmt,
         resolve(&parked, "skipped"),
-        action_stmt(operator, "skip", name, Some(position), &parked.error),
+        action_stmt(
+            roster.clock.now(),
+            operator,
+            "skip",
+            name,
+            Some(position),
+            &parked.error,
+        ),
     ];
-    db.transaction(stmts).await
+    Ok(db.transaction(stmts).await?)
 }
 
 /// Holds a projection: the runner leaves it where it is (its lag grows) until released.
-pub async fn hold(db: &Db, name: &str, operator: &str) -> Result<(), ProjectionError> {
-    set_state(db, name, State::Running, State::Held, operator, "hold").await
+pub async fn hold(roster: &Roster, name: &str, operator: &str) -> Result<(), ProjectionError> {
+    set_state(roster, name, State::Running, State::Held, operator, "hold").await
 }
 
-pub async fn release(db: &Db, name: &str, operator: &str) -> Result<(), ProjectionError> {
-    set_state(db, name, State::Held, State::Running, operator, "release").await
+pub async fn release(roster: &Roster, name: &str, operator: &str) -> Result<(), ProjectionError> {
+    set_state(
+        roster,
+        name,
+        State::Held,
+        State::Running,
+        operator,
+        "release",
+    )
+    .await
 }
 
 async fn set_state(
-    db: &Db,
+    roster: &Roster,
     name: &str,
     from: State,
     to: State,
     operator: &str,
     action: &str,
 ) -> Result<(), ProjectionError> {
+    let db = &roster.sql;
     let slot = live_slot(db, name).await?;
     if slot.state != from {
         return Err(ProjectionError::Conflict(format!(
@@ -146,9 +164,9 @@ async fn set_state(
     }
     let stmts = vec![
         checkpoint(&slot, slot.position, to, None),
-        action_stmt(operator, action, name, None, ""),
+        action_stmt(roster.clock.now(), operator, action, name, None, ""),
     ];
-    db.transaction(stmts).await
+    Ok(db.transaction(stmts).await?)
 }
 
 async fn live_slot(db: &Db, name: &str) -> Result<Slot, ProjectionError> {
@@ -171,12 +189,12 @@ async fn find(db: &Db, name: &str, position: u64) -> Result<(Slot, Parked), Proj
 }
 
 async fn reproject(
-    runtime: &Runtime,
+    roster: &Roster,
     slot: &Slot,
     parked: &Parked,
 ) -> Result<Vec<Stmt>, ProjectionError> {
-    let stream = runtime
-        .store
+    let stream = roster
+        .log
         .read_stream(&parked.stream, 0, usize::MAX)
         .await?;
     let applied: Vec<_> = stream
@@ -185,7 +203,7 @@ async fn reproject(
         .collect();
     let target = applied.iter().find(|e| e.position == parked.position);
     let latest = applied.last().filter(|e| e.position > parked.position);
-    let mut folder = Folder::new(runtime.store.clone(), runtime.vault.clone());
+    let mut folder = Folder::new(roster.log.clone(), roster.vault.clone());
     let mut stmts = Vec::new();
     for recorded in target.into_iter().chain(latest) {
         let envelope = folder.envelope(recorded).await?;

@@ -1,22 +1,20 @@
-//! From a recorded event to what projections see: the decoded domain event (personal data
-//! opened through the vault, `None` once shredded) and the aggregate's state right after it,
-//! folded with the domain's own `evolve`. Decoding and folding happen once per event, however
-//! many projections read it.
+//! From a recorded event to what projections see: the decoded domain event of whichever
+//! aggregate has its type (personal data opened through the vault, `None` once shredded) and
+//! that aggregate's state right after it, folded with the domain's own `evolve`. Decoding and
+//! folding happen once per event, however many projections read it, and nothing here names an
+//! aggregate: the domain's registry ([`AnyEvent`]) does.
 //!
 //! States are cached per stream. A cache miss (a restart, an evicted stream, a rewind) folds
 //! the stream from its start up to the event, so the state is always the one at that event.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, LazyLock};
+use std::collections::HashMap;
 
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt, TryStreamExt};
-
 use roster_app::{AppError, codec};
-use roster_domain::{Aggregate, DomainEvent, Member, MemberEvent, MemberState};
-use roster_domain::{OrgEvent, OrgState, Organization};
+use roster_domain::{AnyEvent, AnyState, Registered};
 use roster_store::pii::Vault;
-use roster_store::{DynStore, RecordedEvent, StoreError};
+use roster_store::{DynLog, RecordedEvent, StoreError};
 
 use crate::ProjectionError;
 
@@ -27,19 +25,6 @@ const CACHE_LIMIT: usize = 100_000;
 /// opens (and closes) extra ones beyond that, so more would cost more than it saves.
 const DECODE_AHEAD: usize = 4;
 
-/// Event types this build can decode. Anything else is unknown: skipped by the domain
-/// projections, recorded generically by the audit log.
-static KNOWN: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    roster_domain::event_schemas()
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect()
-});
-
-pub fn is_known(event_type: &str) -> bool {
-    KNOWN.contains(event_type)
-}
-
 /// One event, decoded, with the state of its aggregate after it.
 pub struct Envelope<'a> {
     pub recorded: &'a RecordedEvent,
@@ -47,29 +32,42 @@ pub struct Envelope<'a> {
 }
 
 pub enum Body {
-    Member(MemberEvent, Arc<MemberState>),
-    Org(OrgEvent, Arc<OrgState>),
-    /// A type this build does not know (a later version, another aggregate).
+    /// A domain event and its aggregate's state after it.
+    Event(AnyEvent, AnyState),
+    /// A type this build does not know (a later version, another kind of event).
     Unknown,
     /// A known type that cannot be decoded: a poison event.
     Undecodable(String),
 }
 
+impl Envelope<'_> {
+    /// The event and the state after it, if the event is one of aggregate `A`'s.
+    pub fn of<A: Registered>(&self) -> Option<(&A::Event, &A::State)> {
+        match &self.body {
+            Body::Event(event, state) => Some((A::event_of(event)?, A::state_of(state)?)),
+            _ => None,
+        }
+    }
+}
+
+/// An event decoded but not yet folded: `Ok(None)` for an unknown type, `Err` for a poison
+/// event (the reason, with quoted values cut out).
+pub type Decoded = Result<Option<AnyEvent>, String>;
+
 /// Decodes events and keeps aggregate states.
 pub struct Folder {
-    store: DynStore,
+    log: DynLog,
     vault: Vault,
-    members: Cache<Member>,
-    orgs: Cache<Organization>,
+    /// Stream -> (version of the last event folded, state after it).
+    states: HashMap<String, (u64, AnyState)>,
 }
 
 impl Folder {
-    pub fn new(store: DynStore, vault: Vault) -> Self {
+    pub fn new(log: DynLog, vault: Vault) -> Self {
         Self {
-            store,
+            log,
             vault,
-            members: Cache::default(),
-            orgs: Cache::default(),
+            states: HashMap::new(),
         }
     }
 
@@ -79,7 +77,7 @@ impl Folder {
         &mut self,
         recorded: &'a RecordedEvent,
     ) -> Result<Envelope<'a>, ProjectionError> {
-        let decoded = decode_any(&self.vault, recorded).await?;
+        let decoded = decode(&self.vault, recorded).await?;
         self.envelope_of(recorded, decoded).await
     }
 
@@ -93,7 +91,7 @@ impl Folder {
         // `Send` for any lifetime, which `tokio::spawn` of the runner needs.
         let decodes: Vec<BoxFuture<'_, Result<Decoded, ProjectionError>>> = page
             .iter()
-            .map(|recorded| decode_any(&self.vault, recorded).boxed())
+            .map(|recorded| decode(&self.vault, recorded).boxed())
             .collect();
         futures::stream::iter(decodes)
             .buffered(DECODE_AHEAD)
@@ -108,103 +106,60 @@ impl Folder {
         decoded: Decoded,
     ) -> Result<Envelope<'a>, ProjectionError> {
         let body = match decoded {
-            Decoded::Unknown => Body::Unknown,
-            Decoded::Member(event) => match self
-                .members
-                .step(&self.store, &self.vault, recorded, event)
-                .await?
-            {
-                Ok((event, state)) => Body::Member(event, state),
-                Err(reason) => Body::Undecodable(reason),
-            },
-            Decoded::Org(event) => match self
-                .orgs
-                .step(&self.store, &self.vault, recorded, event)
-                .await?
-            {
-                Ok((event, state)) => Body::Org(event, state),
-                Err(reason) => Body::Undecodable(reason),
-            },
+            Ok(None) => Body::Unknown,
+            Err(reason) => {
+                // A poison event changes nothing: the cached and the refolded paths skip it.
+                let before = self.before(recorded, None).await?;
+                if let Some(state) = before {
+                    self.keep(recorded, state);
+                }
+                Body::Undecodable(reason)
+            }
+            Ok(Some(event)) => {
+                let before = self.before(recorded, Some(&event)).await?;
+                let after = event.evolve(before.unwrap_or_else(|| event.initial_state()));
+                self.keep(recorded, after.clone());
+                Body::Event(event, after)
+            }
         };
         Ok(Envelope { recorded, body })
     }
-}
 
-/// An event decoded but not yet folded.
-pub enum Decoded {
-    Member(Result<MemberEvent, String>),
-    Org(Result<OrgEvent, String>),
-    Unknown,
-}
-
-async fn decode_any(vault: &Vault, recorded: &RecordedEvent) -> Result<Decoded, ProjectionError> {
-    Ok(if !is_known(&recorded.event_type) {
-        Decoded::Unknown
-    } else if recorded.stream.starts_with("member-") {
-        Decoded::Member(decode(vault, recorded).await?)
-    } else if recorded.stream.starts_with("org-") {
-        Decoded::Org(decode(vault, recorded).await?)
-    } else {
-        Decoded::Unknown
-    })
-}
-
-type Step<A> = Result<(<A as Aggregate>::Event, Arc<<A as Aggregate>::State>), String>;
-
-struct Cache<A: Aggregate> {
-    /// Stream -> (version of the last event folded, state after it).
-    states: HashMap<String, (u64, Arc<A::State>)>,
-}
-
-impl<A: Aggregate> Default for Cache<A> {
-    fn default() -> Self {
-        Self {
-            states: HashMap::new(),
+    /// The state of `recorded`'s stream right before it: cached when the previous event was
+    /// the last one folded, else folded from the log. `None` for an empty stream whose
+    /// aggregate is not known yet (a poison first event).
+    async fn before(
+        &mut self,
+        recorded: &RecordedEvent,
+        event: Option<&AnyEvent>,
+    ) -> Result<Option<AnyState>, ProjectionError> {
+        match self.states.remove(&recorded.stream) {
+            Some((version, state)) if version + 1 == recorded.version => Ok(Some(state)),
+            _ if recorded.version == 0 => Ok(event.map(AnyEvent::initial_state)),
+            _ => self.fold_before(recorded).await,
         }
     }
-}
 
-impl<A: Aggregate> Cache<A> {
-    async fn step(
-        &mut self,
-        store: &DynStore,
-        vault: &Vault,
-        recorded: &RecordedEvent,
-        decoded: Result<A::Event, String>,
-    ) -> Result<Step<A>, ProjectionError> {
-        let before = match self.states.remove(&recorded.stream) {
-            Some((version, state)) if version + 1 == recorded.version => state,
-            _ if recorded.version == 0 => Arc::new(A::State::default()),
-            _ => Arc::new(self.fold_before(store, vault, recorded).await?),
-        };
-        let after = match &decoded {
-            Ok(event) => Arc::new(A::evolve(Arc::unwrap_or_clone(before), event)),
-            // A poison event changes nothing: both the cached and the refolded path skip it.
-            Err(_) => before,
-        };
+    fn keep(&mut self, recorded: &RecordedEvent, state: AnyState) {
         if self.states.len() >= CACHE_LIMIT {
             self.states.clear();
         }
-        self.states.insert(
-            recorded.stream.clone(),
-            (recorded.version, Arc::clone(&after)),
-        );
-        Ok(decoded.map(|event| (event, after)))
+        self.states
+            .insert(recorded.stream.clone(), (recorded.version, state));
     }
 
-    /// The state after every event of the stream before `recorded`.
+    /// The state after every event of the stream before `recorded` (poison events skipped).
     async fn fold_before(
         &self,
-        store: &DynStore,
-        vault: &Vault,
         recorded: &RecordedEvent,
-    ) -> Result<A::State, ProjectionError> {
+    ) -> Result<Option<AnyState>, ProjectionError> {
         let limit = usize::try_from(recorded.version).unwrap_or(usize::MAX);
-        let earlier = store.read_stream(&recorded.stream, 0, limit).await?;
-        let mut state = A::State::default();
+        let earlier = self.log.read_stream(&recorded.stream, 0, limit).await?;
+        let mut state: Option<AnyState> = None;
         for event in earlier.iter().filter(|e| e.version < recorded.version) {
-            if let Ok(event) = decode::<A::Event>(vault, event).await? {
-                state = A::evolve(state, &event);
+            if let Ok(Some(event)) = decode(&self.vault, event).await? {
+                let before = state.unwrap_or_else(|| event.initial_state());
+                state = Some(event.evolve(before));
             }
         }
         Ok(state)
@@ -213,11 +168,8 @@ impl<A: Aggregate> Cache<A> {
 
 /// Decodes one event: `Ok(Err(reason))` when the event itself is bad (a poison event),
 /// `Err` when the infrastructure failed (worth retrying).
-pub async fn decode<E: DomainEvent>(
-    vault: &Vault,
-    recorded: &RecordedEvent,
-) -> Result<Result<E, String>, ProjectionError> {
-    match codec::decode::<E>(vault, recorded).await {
+pub async fn decode(vault: &Vault, recorded: &RecordedEvent) -> Result<Decoded, ProjectionError> {
+    match codec::decode_any(vault, recorded).await {
         Ok(event) => Ok(Ok(event)),
         Err(AppError::Decode { reason, .. }) => Ok(Err(redact(&reason))),
         Err(AppError::Store(e @ (StoreError::Corrupt(_) | StoreError::Crypto(_)))) => {

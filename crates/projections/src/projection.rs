@@ -3,12 +3,12 @@
 //! running it twice yields the same rows, and a rebuild equals the live tables.
 //!
 //! Architecture invariant: projections are replayable and have no side effects. Mail, charges
-//! and reminders are reactors (a later issue); they are never registered here and replay never
-//! runs them.
+//! and reminders are reactors (`roster-workers`); they are never registered here and replay
+//! never runs them.
 
 use std::sync::Arc;
 
-use crate::models::{accounts::Accounts, audit::Audit, orgs::Orgs, permissions::Permissions};
+use crate::models::{accounts::Accounts, audit::Audit};
 use crate::pipeline::Envelope;
 use crate::rows::{RowOp, TableDef};
 
@@ -51,12 +51,7 @@ pub type DynProjection = Arc<dyn Projection>;
 
 /// Every projection of this build, in the order they are applied.
 pub fn all() -> Vec<DynProjection> {
-    vec![
-        Arc::new(Accounts),
-        Arc::new(Orgs),
-        Arc::new(Permissions),
-        Arc::new(Audit),
-    ]
+    vec![Arc::new(Accounts), Arc::new(Audit)]
 }
 
 /// The projections named, or all of them when `names` is empty.
@@ -77,6 +72,4 @@ pub fn select(names: &[String]) -> Result<Vec<DynProjection>, crate::ProjectionE
 }
 
 pub const ACCOUNTS: &str = "accounts_v1";
-pub const ORGS: &str = "orgs_v1";
-pub const PERMISSIONS: &str = "permissions_v1";
 pub const AUDIT: &str = "audit_v1";

@@ -5,16 +5,16 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use roster_app::Runtime;
+use chrono::{DateTime, Utc};
+use roster_app::Roster;
 use tokio::task::JoinHandle;
 
 use crate::catalog::{self, Slot};
-use crate::db::{Db, Stmt};
 use crate::engine::{Engine, EngineConfig, Outcome, advance};
 use crate::projection;
 use crate::rows::{Val, time_text};
 use crate::{ProjectionError, State};
+use roster_sql::Stmt;
 
 #[derive(Debug, Clone, Default)]
 pub struct RebuildOptions {
@@ -47,20 +47,20 @@ pub struct RebuildReport {
 
 /// Rebuilds the chosen projections into shadow tables and swaps them in.
 pub async fn rebuild(
-    runtime: &Runtime,
-    db: &Db,
+    roster: &Roster,
     options: RebuildOptions,
     mut on_progress: impl FnMut(Progress),
 ) -> Result<RebuildReport, ProjectionError> {
     let started = Instant::now();
     let projections = projection::select(&options.names)?;
     let names: Vec<String> = projections.iter().map(|p| p.name().to_owned()).collect();
-    let total = event_count(db).await?;
+    let db = &roster.sql;
+    let total = roster.log.lag(0).await?.events;
     if options.dry_run {
         return Ok(RebuildReport {
             projections: names,
             events: total,
-            position: runtime.store.head().await?,
+            position: roster.log.head().await?,
             elapsed: started.elapsed(),
             swapped: false,
         });
@@ -70,27 +70,14 @@ pub async fn rebuild(
     for projection in &projections {
         shadows.push(catalog::create_shadow(db, projection).await?);
     }
-    let mut engine = Engine::new(
-        runtime.store.clone(),
-        runtime.vault.clone(),
-        db.clone(),
-        options.engine,
-    );
+    let mut engine = Engine::new(roster, options.engine);
     // Fill without secondary indexes, index in one pass, then catch up on what arrived
     // meanwhile (with the indexes in place) and swap.
-    let mut done = fill(
-        &mut engine,
-        db,
-        runtime,
-        &mut shadows,
-        total,
-        &mut on_progress,
-    )
-    .await?;
+    let mut done = fill(&mut engine, roster, &mut shadows, total, &mut on_progress).await?;
     for shadow in &shadows {
         catalog::index_shadow(db, shadow).await?;
     }
-    done += fill(&mut engine, db, runtime, &mut shadows, total, &mut |p| {
+    done += fill(&mut engine, roster, &mut shadows, total, &mut |p| {
         on_progress(Progress {
             done: done + p.done,
             total: total.max(done + p.done),
@@ -103,7 +90,7 @@ pub async fn rebuild(
     }
     let position = shadows.iter().map(|s| s.position).min().unwrap_or(0);
     log_action(
-        db,
+        roster,
         &options.operator,
         "replay",
         &names.join(","),
@@ -124,8 +111,7 @@ pub async fn rebuild(
 /// runs while the next page is decoded and projected, so decoding and writing overlap.
 async fn fill(
     engine: &mut Engine,
-    db: &Db,
-    runtime: &Runtime,
+    roster: &Roster,
     shadows: &mut [Slot],
     total: u64,
     on_progress: &mut impl FnMut(Progress),
@@ -141,10 +127,10 @@ async fn fill(
         }
         advance(shadows, &prepared.updates);
         if !prepared.stmts.is_empty() {
-            let db = db.clone();
-            in_flight = Some(tokio::spawn(
-                async move { db.transaction(prepared.stmts).await },
-            ));
+            let db = roster.sql.clone();
+            in_flight = Some(tokio::spawn(async move {
+                Ok(db.transaction(prepared.stmts).await?)
+            }));
         }
         match prepared.outcome {
             Outcome::Progress(n) => {
@@ -161,7 +147,7 @@ async fn fill(
                         .await
                         .map_err(|e| ProjectionError::Closed(e.to_string()))??;
                 }
-                if caught_up(runtime, shadows).await? {
+                if caught_up(roster, shadows).await? {
                     return Ok(done);
                 }
                 // Nothing to read yet the head is ahead (events committing right now): pause
@@ -173,7 +159,7 @@ async fn fill(
 }
 
 /// Every shadow is at the head, or stopped (which fails the rebuild).
-async fn caught_up(runtime: &Runtime, shadows: &[Slot]) -> Result<bool, ProjectionError> {
+async fn caught_up(roster: &Roster, shadows: &[Slot]) -> Result<bool, ProjectionError> {
     if let Some(stopped) = shadows.iter().find(|s| s.state == State::Stopped) {
         return Err(ProjectionError::Event {
             position: stopped.position + 1,
@@ -183,35 +169,26 @@ async fn caught_up(runtime: &Runtime, shadows: &[Slot]) -> Result<bool, Projecti
             ),
         });
     }
-    let head = runtime.store.head().await?;
+    let head = roster.log.head().await?;
     Ok(shadows.iter().all(|s| s.position >= head))
-}
-
-/// Events in the log (positions may have holes, so the head is only an upper bound).
-pub async fn event_count(db: &Db) -> Result<u64, ProjectionError> {
-    let rows = db.query("SELECT COUNT(*) FROM events", Vec::new()).await?;
-    let count = rows
-        .first()
-        .map(|r| catalog::int(r, 0))
-        .transpose()?
-        .unwrap_or(0);
-    Ok(u64::try_from(count).unwrap_or(0))
 }
 
 /// Records an operator action on projections.
 pub async fn log_action(
-    db: &Db,
+    roster: &Roster,
     operator: &str,
     action: &str,
     name: &str,
     position: Option<u64>,
     note: &str,
 ) -> Result<(), ProjectionError> {
-    db.transaction(vec![action_stmt(operator, action, name, position, note)])
-        .await
+    let at = roster.clock.now();
+    let stmt = action_stmt(at, operator, action, name, position, note);
+    roster.sql.transaction(vec![stmt]).await.map_err(Into::into)
 }
 
 pub fn action_stmt(
+    at: DateTime<Utc>,
     operator: &str,
     action: &str,
     name: &str,
@@ -222,7 +199,7 @@ pub fn action_stmt(
         "INSERT INTO projection_operator_log (at, operator, action, name, position, note) \
          VALUES ($1, $2, $3, $4, $5, $6)",
         vec![
-            Val::text(time_text(Utc::now())),
+            Val::text(time_text(at)),
             Val::text(operator),
             Val::text(action),
             Val::text(name),

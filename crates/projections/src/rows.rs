@@ -1,68 +1,9 @@
 //! The backend-neutral vocabulary projections speak: values, row operations and table
 //! definitions. A projection never writes SQL; it returns [`RowOp`]s against its logical
-//! tables, and each backend renders them (`crate::db`) into one small dialect that SQLite and
+//! tables, and the engine renders them into the one small dialect that SQLite and
 //! PostgreSQL share (TEXT and BIGINT columns, `$n` parameters, `DELETE`/`INSERT`).
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use uuid::Uuid;
-
-/// One column value. Booleans are stored as 0/1, times as fixed-width RFC 3339 text (so text
-/// order is time order), ids as hyphenated text: the same bytes on both backends.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Val {
-    Null,
-    Int(i64),
-    Text(String),
-}
-
-impl Val {
-    pub fn text(value: impl Into<String>) -> Self {
-        Self::Text(value.into())
-    }
-
-    pub fn id(id: Uuid) -> Self {
-        Self::Text(id.to_string())
-    }
-
-    pub fn time(at: DateTime<Utc>) -> Self {
-        Self::Text(time_text(at))
-    }
-
-    pub fn opt_text(value: Option<impl Into<String>>) -> Self {
-        value.map_or(Self::Null, |v| Self::Text(v.into()))
-    }
-
-    pub fn opt_time(at: Option<DateTime<Utc>>) -> Self {
-        at.map_or(Self::Null, Self::time)
-    }
-
-    pub fn bool(value: bool) -> Self {
-        Self::Int(i64::from(value))
-    }
-
-    pub fn int(value: impl TryInto<i64>) -> Self {
-        value.try_into().map_or(Self::Null, Self::Int)
-    }
-
-    pub fn as_text(&self) -> Option<&str> {
-        match self {
-            Self::Text(text) => Some(text),
-            _ => None,
-        }
-    }
-
-    pub fn as_int(&self) -> Option<i64> {
-        match self {
-            Self::Int(value) => Some(*value),
-            _ => None,
-        }
-    }
-}
-
-/// The one text form of an instant in the read models.
-pub fn time_text(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
+pub use roster_sql::{Col, Val, time_text};
 
 /// A change to one logical table of the projection that returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,13 +33,6 @@ impl RowOp {
             | Self::Upsert { table, .. } => table,
         }
     }
-}
-
-/// Column types of the shared dialect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Col {
-    Text,
-    Int,
 }
 
 /// A logical table. Its physical tables are `<name>_g<generation>`; a view named `<name>`
@@ -136,6 +70,8 @@ impl TableDef {
                 let ty = match col {
                     Col::Text => "TEXT",
                     Col::Int => "BIGINT",
+                    // SQLite keeps a blob as it is whatever the column's affinity.
+                    Col::Bytes => "BYTEA",
                 };
                 let null = if *nullable { "" } else { " NOT NULL" };
                 format!("{name} {ty}{null}")

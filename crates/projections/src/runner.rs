@@ -8,13 +8,12 @@
 
 use std::time::Duration;
 
-use roster_app::Runtime;
+use roster_app::Roster;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::ProjectionError;
 use crate::catalog::{self, Slot};
-use crate::db::Db;
 use crate::engine::{Engine, EngineConfig, Outcome};
 use crate::projection::{self, DynProjection};
 use crate::rebuild::{RebuildOptions, rebuild};
@@ -43,31 +42,22 @@ pub struct Projections {
 impl Projections {
     /// Creates the tables of projections that have none yet and starts the runner for every
     /// projection of this build.
-    pub async fn start(
-        runtime: &Runtime,
-        db: Db,
-        config: RunnerConfig,
-    ) -> Result<Self, ProjectionError> {
-        Self::start_with(runtime, db, projection::all(), config).await
+    pub async fn start(roster: &Roster, config: RunnerConfig) -> Result<Self, ProjectionError> {
+        Self::start_with(roster, projection::all(), config).await
     }
 
     /// As [`Projections::start`], for a chosen set of projections.
     pub async fn start_with(
-        runtime: &Runtime,
-        db: Db,
+        roster: &Roster,
         projections: Vec<DynProjection>,
         config: RunnerConfig,
     ) -> Result<Self, ProjectionError> {
-        catalog::ensure(&db, &projections).await?;
-        let upgrade = upgrade_outdated(runtime, &db, &projections, &config).await?;
-        let engine = Engine::new(
-            runtime.store.clone(),
-            runtime.vault.clone(),
-            db.clone(),
-            config.engine,
-        );
+        catalog::install(&roster.sql).await?;
+        catalog::ensure(&roster.sql, &projections).await?;
+        let upgrade = upgrade_outdated(roster, &projections, &config).await?;
+        let engine = Engine::new(roster, config.engine);
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(run(engine, db, projections, stopped));
+        let task = tokio::spawn(run(engine, roster.sql.clone(), projections, stopped));
         Ok(Self {
             stop,
             task: Some(task),
@@ -102,12 +92,11 @@ impl Drop for Projections {
 /// Starts a background rebuild of every projection whose live tables were built by another
 /// version of it. The old tables keep serving until the rebuild has caught up and swaps.
 async fn upgrade_outdated(
-    runtime: &Runtime,
-    db: &Db,
+    roster: &Roster,
     projections: &[DynProjection],
     config: &RunnerConfig,
 ) -> Result<Option<JoinHandle<()>>, ProjectionError> {
-    let outdated: Vec<String> = catalog::live_slots(db, projections)
+    let outdated: Vec<String> = catalog::live_slots(&roster.sql, projections)
         .await?
         .into_iter()
         .filter(|slot| !slot.current)
@@ -123,9 +112,9 @@ async fn upgrade_outdated(
         engine: config.engine.clone(),
         ..RebuildOptions::default()
     };
-    let (runtime, db) = (runtime.clone(), db.clone());
+    let roster = roster.clone();
     Ok(Some(tokio::spawn(async move {
-        match rebuild(&runtime, &db, options, |_| {}).await {
+        match rebuild(&roster, options, |_| {}).await {
             Ok(report) => {
                 tracing::info!(projections = ?report.projections, position = report.position, "upgraded projections took over")
             }
@@ -138,11 +127,11 @@ async fn upgrade_outdated(
 
 async fn run(
     mut engine: Engine,
-    db: Db,
+    db: roster_sql::Db,
     projections: Vec<DynProjection>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut changes = engine.store().changes();
+    let mut changes = engine.log().changes();
     let mut slots: Vec<Slot> = Vec::new();
     let mut failures = 0u32;
     while !*stop.borrow() {
@@ -183,7 +172,7 @@ async fn run(
 /// the last step) and takes one step.
 async fn cycle(
     engine: &mut Engine,
-    db: &Db,
+    db: &roster_sql::Db,
     projections: &[DynProjection],
     slots: &mut Vec<Slot>,
 ) -> Result<Outcome, ProjectionError> {

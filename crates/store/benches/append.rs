@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use roster_store::sqlite::SqliteStore;
-use roster_store::{ActorRef, AppendRequest, EventStore, ExpectedVersion, Metadata, NewEvent};
+use roster_store::{ActorRef, AppendRequest, EventLog, ExpectedVersion, Metadata, NewEvent};
 use rusqlite::{Connection, params};
 use tempfile::TempDir;
 use uuid::Uuid;

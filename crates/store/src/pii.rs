@@ -25,7 +25,7 @@ use sha2::Sha256;
 use uuid::Uuid;
 
 use crate::keys::KeyState;
-use crate::{DynStore, StoreError};
+use crate::{DynKeys, StoreError};
 
 const SEALED: &str = "sealed_v1";
 const PERSONAL: &str = "personal";
@@ -121,17 +121,17 @@ fn hmac_with(key: &[u8]) -> Hmac<Sha256> {
 /// Seals and opens personal data, and computes blind indexes.
 #[derive(Clone)]
 pub struct Vault {
-    store: DynStore,
+    keys: DynKeys,
     wrap: XChaCha20Poly1305,
     index_key: [u8; 32],
     token_key: [u8; 32],
 }
 
 impl Vault {
-    pub fn new(master: &MasterKey, store: DynStore) -> Self {
+    pub fn new(master: &MasterKey, keys: DynKeys) -> Self {
         let wrap = XChaCha20Poly1305::new(&master.derive("roster/key-wrap/v1").into());
         Self {
-            store,
+            keys,
             wrap,
             index_key: master.derive("roster/email-index/v1"),
             token_key: master.derive("roster/verification-token/v1"),
@@ -211,7 +211,7 @@ impl Vault {
 
     /// Destroys the subject's data key: crypto-shredding. Returns whether a live key existed.
     pub async fn shred(&self, subject: Uuid) -> Result<bool, StoreError> {
-        self.store.keys().destroy(subject).await
+        self.keys.destroy(subject).await
     }
 
     /// The subject's cipher, `None` when its key was destroyed (or never existed and `create`
@@ -221,7 +221,7 @@ impl Vault {
         subject: Uuid,
         create: bool,
     ) -> Result<Option<XChaCha20Poly1305>, StoreError> {
-        let keys = self.store.keys();
+        let keys = &self.keys;
         let state = if create {
             keys.get_or_create(subject, self.wrap_new_key(subject)?)
                 .await?

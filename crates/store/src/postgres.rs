@@ -4,7 +4,7 @@
 //! [`crate::batch`]). Each batch transaction first takes a transaction-scoped advisory lock and
 //! only then reads the head and assigns positions, so positions commit in order even across
 //! processes. The commit sends a notification that a LISTEN task in every process turns into a
-//! change on [`EventStore::changes`]; a slow poll covers notifications that get lost.
+//! change on [`EventLog::changes`]; a slow poll covers notifications that get lost.
 
 mod keys;
 mod listener;
@@ -26,8 +26,8 @@ use tokio::task::JoinHandle;
 use crate::apply::EncodedRequest;
 use crate::batch::Pending;
 use crate::{
-    AppendError, AppendOutcome, AppendRequest, EventStore, KeyStore, Position, RecordedEvent,
-    StoreError, StreamVersion,
+    AppendError, AppendOutcome, AppendRequest, ClaimIndex, EventLog, Lag, LogParts, Position,
+    RecordedEvent, StoreError, StreamVersion,
 };
 
 /// Connections for reads, key operations and the LISTEN task (the writer has its own).
@@ -88,6 +88,12 @@ impl PostgresStore {
     pub fn connect_options(&self) -> &PgConnectOptions {
         &self.options
     }
+
+    /// The log, and the claim index and data keys in the same database.
+    pub fn into_parts(self) -> LogParts {
+        let keys = std::sync::Arc::new(self.keys.clone());
+        LogParts::of(self, keys)
+    }
 }
 
 impl Drop for PostgresStore {
@@ -111,7 +117,14 @@ fn migrator() -> Migrator {
 }
 
 #[async_trait]
-impl EventStore for PostgresStore {
+impl ClaimIndex for PostgresStore {
+    async fn claim_owner(&self, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
+        reader::claim_owner(&self.pool, scope, key).await
+    }
+}
+
+#[async_trait]
+impl EventLog for PostgresStore {
     async fn append(&self, req: AppendRequest) -> Result<AppendOutcome, AppendError> {
         let req = EncodedRequest::encode(req)?;
         let (reply, answer) = oneshot::channel();
@@ -138,20 +151,17 @@ impl EventStore for PostgresStore {
         reader::read_all(&self.pool, after, limit).await
     }
 
+    /// Positions are dense (see the crate's invariants): the lag is `head - position`.
+    async fn lag(&self, position: Position) -> Result<Lag, StoreError> {
+        crate::dense_lag(self, position).await
+    }
+
     async fn head(&self) -> Result<Position, StoreError> {
         reader::head(&self.pool).await
     }
 
-    async fn claim_owner(&self, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
-        reader::claim_owner(&self.pool, scope, key).await
-    }
-
     fn changes(&self) -> watch::Receiver<Position> {
         self.changes.clone()
-    }
-
-    fn keys(&self) -> &dyn KeyStore {
-        &self.keys
     }
 
     fn backend_name(&self) -> &'static str {

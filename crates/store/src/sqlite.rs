@@ -23,8 +23,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::apply::EncodedRequest;
 use crate::batch::Pending;
 use crate::{
-    AppendError, AppendOutcome, AppendRequest, EventStore, KeyStore, Position, RecordedEvent,
-    StoreError, StreamVersion,
+    AppendError, AppendOutcome, AppendRequest, ClaimIndex, EventLog, Lag, LogParts, Position,
+    RecordedEvent, StoreError, StreamVersion,
 };
 use reader::ReadPool;
 use writer::Job;
@@ -86,6 +86,12 @@ impl SqliteStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The log, and the claim index and data keys in the same database.
+    pub fn into_parts(self) -> LogParts {
+        let keys = std::sync::Arc::new(self.keys.clone());
+        LogParts::of(self, keys)
+    }
 }
 
 /// Opens the write connection, sets the durability pragmas and creates the schema.
@@ -123,7 +129,18 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 }
 
 #[async_trait]
-impl EventStore for SqliteStore {
+impl ClaimIndex for SqliteStore {
+    async fn claim_owner(&self, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
+        let (scope, key) = (scope.to_owned(), key.to_owned());
+        self.shared
+            .readers
+            .run(move |conn| reader::claim_owner(conn, &scope, &key))
+            .await
+    }
+}
+
+#[async_trait]
+impl EventLog for SqliteStore {
     async fn append(&self, req: AppendRequest) -> Result<AppendOutcome, AppendError> {
         let req = EncodedRequest::encode(req)?;
         self.shared
@@ -155,24 +172,17 @@ impl EventStore for SqliteStore {
             .await
     }
 
+    /// Positions are dense (see the crate's invariants): the lag is `head - position`.
+    async fn lag(&self, position: Position) -> Result<Lag, StoreError> {
+        crate::dense_lag(self, position).await
+    }
+
     async fn head(&self) -> Result<Position, StoreError> {
         self.shared.readers.run(writer::read_head).await
     }
 
-    async fn claim_owner(&self, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
-        let (scope, key) = (scope.to_owned(), key.to_owned());
-        self.shared
-            .readers
-            .run(move |conn| reader::claim_owner(conn, &scope, &key))
-            .await
-    }
-
     fn changes(&self) -> watch::Receiver<Position> {
         self.changes.clone()
-    }
-
-    fn keys(&self) -> &dyn KeyStore {
-        &self.keys
     }
 
     fn backend_name(&self) -> &'static str {

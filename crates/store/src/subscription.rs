@@ -1,5 +1,5 @@
-//! Catch-up subscriptions, written once over the [`EventStore`] trait: read the log in pages
-//! from a position, then wait for [`EventStore::changes`] and read on.
+//! Catch-up subscriptions, written once over the [`EventLog`] trait: read the log in pages
+//! from a position, then wait for [`EventLog::changes`] and read on.
 //!
 //! Nothing is skipped because both backends make positions commit in order (see the crate's
 //! invariants): once a reader has seen position `p`, every event that later becomes visible
@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures::stream::{self, BoxStream, StreamExt};
 use tokio::sync::watch;
 
-use crate::{DynStore, Position, RecordedEvent, StoreError};
+use crate::{DynLog, Position, RecordedEvent, StoreError};
 
 /// Events read per `read_all` call.
 const PAGE: usize = 500;
@@ -29,7 +29,7 @@ const RETRY: Duration = Duration::from_secs(1);
 /// The stream yields a read error as an item and then keeps trying; it ends only when the
 /// store's change channel closes (the store is gone). Dropping the stream stops it.
 pub fn subscribe(
-    store: DynStore,
+    store: DynLog,
     after: Position,
 ) -> BoxStream<'static, Result<RecordedEvent, StoreError>> {
     let changes = store.changes();
@@ -48,7 +48,7 @@ pub fn subscribe(
 }
 
 struct Subscription {
-    store: DynStore,
+    store: DynLog,
     /// Position of the last event handed out.
     after: Position,
     buffer: VecDeque<RecordedEvent>,

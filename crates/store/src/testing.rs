@@ -70,6 +70,22 @@ pub fn sqlite_reopen(dir: &TempDir) -> SqliteStore {
 /// A new PostgreSQL store in a new, empty schema `roster_t_<uuid>` of the test database.
 /// Schemas left by runs more than an hour old are dropped along the way.
 pub async fn postgres_temp() -> PostgresStore {
+    let (_, options) = postgres_schema().await;
+    postgres_reopen(&options).await
+}
+
+/// A new, empty schema `roster_t_<uuid>` of the test database, as a URL whose connections use
+/// it (what `ROSTER_DATABASE_URL` would say), for Roster to open from settings.
+pub async fn postgres_url() -> String {
+    let (schema, _) = postgres_schema().await;
+    let base = std::env::var(TEST_DATABASE_URL_ENV)
+        .unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned());
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}options=-c%20search_path%3D{schema}")
+}
+
+/// Creates the schema; returns its name and options that select it.
+async fn postgres_schema() -> (String, PgConnectOptions) {
     let admin = admin_options();
     let mut conn = PgConnection::connect_with(&admin)
         .await
@@ -91,7 +107,7 @@ pub async fn postgres_temp() -> PostgresStore {
         .await
         .unwrap_or_else(|e| panic!("cannot create the test schema {schema}: {e}"));
     let options = admin.options([("search_path", schema.as_str())]);
-    postgres_reopen(&options).await
+    (schema, options)
 }
 
 /// A NEW store (new pool, new writer, new listener) with these options, for example

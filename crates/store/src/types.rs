@@ -130,3 +130,22 @@ pub struct AppendOutcome {
     pub first_position: Position,
     pub last_position: Position,
 }
+
+/// How far a reader is behind the log ([`crate::EventLog::lag`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lag {
+    /// Events after the reader's position.
+    pub events: u64,
+    /// The count stopped at [`crate::LAG_COUNT_LIMIT`]: there are at least `events`.
+    pub at_least: bool,
+    /// When the oldest of them was recorded (`None` when caught up).
+    pub oldest_at: Option<DateTime<Utc>>,
+}
+
+impl Lag {
+    /// Age of the oldest event not handled yet, at `now` (0 when caught up).
+    pub fn seconds(&self, now: DateTime<Utc>) -> f64 {
+        self.oldest_at
+            .map_or(0.0, |at| (now - at).as_seconds_f64().max(0.0))
+    }
+}

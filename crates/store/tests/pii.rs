@@ -1,8 +1,5 @@
 //! Sealing personal data and crypto-shredding, on the embedded store.
 
-use std::sync::Arc;
-
-use roster_store::DynStore;
 use roster_store::pii::{MasterKey, Vault};
 use roster_store::testing::sqlite_temp;
 use serde_json::json;
@@ -10,8 +7,10 @@ use uuid::Uuid;
 
 async fn vault() -> (Vault, tempfile::TempDir) {
     let (store, dir) = sqlite_temp().await;
-    let store: DynStore = Arc::new(store);
-    (Vault::new(&MasterKey::generate(), store), dir)
+    (
+        Vault::new(&MasterKey::generate(), store.into_parts().keys),
+        dir,
+    )
 }
 
 fn payload() -> serde_json::Value {
@@ -89,9 +88,9 @@ async fn payloads_without_personal_data_pass_through() {
 #[tokio::test]
 async fn the_email_index_is_keyed_by_the_master_key() {
     let (store, _dir) = sqlite_temp().await;
-    let store: DynStore = Arc::new(store);
-    let one = Vault::new(&MasterKey::generate(), store.clone());
-    let other = Vault::new(&MasterKey::generate(), store);
+    let keys = store.into_parts().keys;
+    let one = Vault::new(&MasterKey::generate(), keys.clone());
+    let other = Vault::new(&MasterKey::generate(), keys);
     assert_eq!(
         one.email_index("ada@example.com"),
         one.email_index("ada@example.com")

@@ -6,22 +6,18 @@
 
 mod conformance;
 
-use roster_store::DynStore;
+use futures::future::BoxFuture;
+use roster_store::DynLog;
 use roster_store::testing::{postgres_reopen, postgres_temp};
 
 async fn fixture() -> conformance::Fixture {
     let store = postgres_temp().await;
     let options = store.connect_options().clone();
-    conformance::Fixture {
-        store: std::sync::Arc::new(store),
-        reopen: Box::new(move || {
-            let options = options.clone();
-            Box::pin(
-                async move { std::sync::Arc::new(postgres_reopen(&options).await) as DynStore },
-            )
-        }),
-        guard: Box::new(()),
-    }
+    let reopen = move || -> BoxFuture<'static, DynLog> {
+        let options = options.clone();
+        Box::pin(async move { std::sync::Arc::new(postgres_reopen(&options).await) as DynLog })
+    };
+    conformance::Fixture::new(store.into_parts(), reopen, ())
 }
 
 conformance_suite!(fixture);
@@ -80,7 +76,7 @@ async fn appends_go_on_after_the_server_drops_every_connection() {
         .connect_options()
         .clone()
         .application_name(&app);
-    let store: DynStore = std::sync::Arc::new(postgres_reopen(&options).await);
+    let store: DynLog = std::sync::Arc::new(postgres_reopen(&options).await);
     let stream = conformance::stream_name("member");
     let events = || conformance::events("A.v1", 1);
     conformance::append_ok(&store, &stream, ExpectedVersion::NoStream, events()).await;

@@ -4,24 +4,22 @@
 
 mod conformance;
 
-use roster_store::DynStore;
+use futures::future::BoxFuture;
+use roster_store::DynLog;
 use roster_store::sqlite::SqliteStore;
 use roster_store::testing::sqlite_temp;
 
 async fn fixture() -> conformance::Fixture {
     let (store, dir) = sqlite_temp().await;
     let path = store.path().to_path_buf();
-    conformance::Fixture {
-        store: std::sync::Arc::new(store),
-        reopen: Box::new(move || {
-            let path = path.clone();
-            Box::pin(async move {
-                let store = SqliteStore::open(&path).expect("reopening the SQLite store");
-                std::sync::Arc::new(store) as DynStore
-            })
-        }),
-        guard: Box::new(dir),
-    }
+    let reopen = move || -> BoxFuture<'static, DynLog> {
+        let path = path.clone();
+        Box::pin(async move {
+            let store = SqliteStore::open(&path).expect("reopening the SQLite store");
+            std::sync::Arc::new(store) as DynLog
+        })
+    };
+    conformance::Fixture::new(store.into_parts(), reopen, dir)
 }
 
 conformance_suite!(fixture);

@@ -1,29 +1,30 @@
-//! One module per job: its payload, and its handler, a plain async function that reads what it
-//! needs from the log, does the slow work and reports back by sending commands. Handlers never
-//! write read models.
+//! One module per job: its payload, its `impl Job` (queue, schedule, handler). A handler reads
+//! what it needs from the log when it runs, does the slow work and reports back by sending
+//! commands through the application's use cases. Handlers never write read models.
 
 pub mod verification_email;
 pub mod welcome_email;
 
 use std::sync::Arc;
 
-use roster_app::verification::Verification;
-use roster_app::{CommandHandler, CommandMeta};
+use roster_app::{AppError, CommandMeta, Roster};
+use roster_domain::{MemberCommand, MemberState};
 use roster_store::ActorRef;
+use uuid::Uuid;
 
 use crate::config::WorkerConfig;
-use crate::job::{Cause, Job, Run, retry};
+use crate::job::{BoxDynError, Cause, Job, Run, retry};
 use crate::mail::Mailer;
 use crate::queue::Queues;
 
 /// Tries of [`Context::report`].
 const REPORT_TRIES: usize = 5;
 
-/// What every handler may use, injected into the workers.
+/// What every handler may use: Roster (its clock, log and use cases), the mailer, the queues
+/// and the workers' settings.
 #[derive(Clone)]
 pub struct Context {
-    pub commands: CommandHandler,
-    pub verification: Verification,
+    pub roster: Roster,
     pub mailer: Mailer,
     pub queues: Queues,
     pub config: Arc<WorkerConfig>,
@@ -42,11 +43,9 @@ impl Context {
     }
 
     /// The member as the log has it now; a read that fails fails the run for now.
-    pub async fn member(
-        &self,
-        member_id: uuid::Uuid,
-    ) -> Result<roster_domain::MemberState, apalis_core::error::BoxDynError> {
-        self.commands
+    pub async fn member(&self, member_id: Uuid) -> Result<MemberState, BoxDynError> {
+        self.roster
+            .commands
             .load::<roster_domain::Member>(member_id)
             .await
             .map(|loaded| loaded.state)
@@ -58,22 +57,18 @@ impl Context {
     /// the last attempt failed, would otherwise be lost with the job.
     pub async fn report<J: Job>(
         &self,
-        member_id: uuid::Uuid,
-        command: &roster_domain::MemberCommand,
+        member_id: Uuid,
+        command: &MemberCommand,
         cause: &Cause,
-    ) -> Result<(), roster_app::AppError> {
+    ) -> Result<(), AppError> {
         let meta = self.meta::<J>(cause);
         let mut wait = std::time::Duration::from_millis(200);
         let mut tries = 1;
         loop {
-            let recorded = self
-                .commands
-                .execute::<roster_domain::Member>(member_id, command, &meta)
-                .await;
-            match recorded {
+            match self.roster.members.execute(member_id, command, &meta).await {
                 Ok(_) => return Ok(()),
                 // A rejection will not change by trying again.
-                Err(e @ roster_app::AppError::Domain(_)) => return Err(e),
+                Err(e @ AppError::Domain(_)) => return Err(e),
                 Err(e) if tries >= REPORT_TRIES => return Err(e),
                 Err(e) => {
                     tracing::warn!(error = %e, queue = J::QUEUE, "cannot record a report yet; retrying");
@@ -85,14 +80,15 @@ impl Context {
         }
     }
 
-    /// Fails the run for now, after making the job wait the schedule's time for its attempt.
+    /// Fails the run for now, after making the job wait its schedule's time for this attempt,
+    /// counted from Roster's clock.
     pub async fn retry_later<J: Job>(
         &self,
         run: &Run,
         reason: impl std::fmt::Display,
-    ) -> apalis_core::error::BoxDynError {
-        let wait = self.config.mail_retry.delay_after(run.attempt);
-        let until = chrono::Utc::now()
+    ) -> BoxDynError {
+        let wait = J::schedule(&self.config).delay_after(run.attempt);
+        let until = self.roster.clock.now()
             + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(60));
         if let Err(e) = self.queues.postpone(J::QUEUE, &run.task_id, until).await {
             // The job then runs again at once; that is a wasted attempt, not a lost mail.

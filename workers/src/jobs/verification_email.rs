@@ -5,8 +5,8 @@
 //! `RecordVerificationEmailSent`; a permanent refusal, or the last attempt failing, with
 //! `RecordVerificationEmailFailed`. Both land in the audit log.
 
-use apalis_core::task::data::Data;
 use chrono::{DateTime, Utc};
+use roster_app::RetrySchedule;
 use roster_domain::MemberState;
 use roster_domain::member::{
     MailFailure, MailFailureKind, MailOutcome, MemberCommand, MemberStatus,
@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Context;
+use crate::config::WorkerConfig;
 use crate::job::{Cause, Job, JobResult, Run, permanent, retry};
 use crate::mail::templates::{VerificationMail, format_time};
 use crate::mail::{MailError, MailTemplate};
@@ -31,60 +32,69 @@ pub struct VerificationEmail {
 impl Job for VerificationEmail {
     const QUEUE: &'static str = "mail.verification";
 
+    fn schedule(config: &WorkerConfig) -> RetrySchedule {
+        config.mail_retry.clone()
+    }
+
     fn cause(&self) -> &Cause {
         &self.cause
     }
-}
 
-pub async fn run(job: VerificationEmail, run: Run, ctx: Data<Context>) -> JobResult {
-    let member = ctx.member(job.member_id).await?;
-    if let Some(reason) = skip_reason(&member, &job.nonce, ctx.commands.clock().now()) {
-        tracing::info!(member_id = %job.member_id, reason, "verification mail not needed");
-        return Ok(());
-    }
-    let (Some(personal), Some(pending)) = (&member.personal, &member.verification) else {
-        return Ok(());
-    };
-    let token = ctx.verification.token(job.member_id, &job.nonce);
-    let mail = VerificationMail {
-        name: personal.name.clone(),
-        link: format!("{}/confirm?token={token}", ctx.config.public_url),
-        expires_at: format_time(pending.expires_at),
-    }
-    .render();
-    let sent = match mail {
-        Ok(mail) => ctx.mailer.send(&personal.email, &mail, &run.task_id).await,
-        Err(e) => {
-            tracing::error!(member_id = %job.member_id, error = %e, "cannot render the verification mail");
-            Err(MailError {
-                failure: MailFailure {
-                    kind: MailFailureKind::Unsendable,
-                    smtp_code: None,
-                },
-                permanent: true,
-            })
+    async fn run(self, run: Run, ctx: Context) -> JobResult {
+        let member = ctx.member(self.member_id).await?;
+        if let Some(reason) = skip_reason(&member, &self.nonce, ctx.roster.clock.now()) {
+            tracing::info!(member_id = %self.member_id, reason, "verification mail not needed");
+            return Ok(());
         }
-    };
-    match sent {
-        Ok(()) => {
-            metrics::counter!("roster_mails_sent_total", "mail" => "verification").increment(1);
-            let report = RecordVerificationEmailSent { nonce: job.nonce };
-            let command = MemberCommand::RecordVerificationEmailSent(report);
-            ctx.report::<VerificationEmail>(job.member_id, &command, &job.cause)
-                .await
-                // Sent but not recorded: the next run sends again (at least once, never zero).
-                .map_err(|e| retry(format!("sent, but cannot record it: {e}")))?;
-            Ok(())
+        let (Some(personal), Some(pending)) = (&member.personal, &member.verification) else {
+            return Ok(());
+        };
+        let token = ctx
+            .roster
+            .members
+            .tickets()
+            .token(self.member_id, &self.nonce);
+        let mail = VerificationMail {
+            name: personal.name.clone(),
+            link: format!("{}/confirm?token={token}", ctx.config.public_url),
+            expires_at: format_time(pending.expires_at),
         }
-        Err(e) if e.permanent || run.is_last() => {
-            metrics::counter!("roster_mails_failed_total", "mail" => "verification").increment(1);
-            report_failure(&ctx, &job, e.failure, run.attempt).await;
-            Err(permanent(e))
-        }
-        Err(e) => {
-            tracing::warn!(member_id = %job.member_id, attempt = run.attempt, error = %e,
-                "verification mail not sent; will retry");
-            Err(ctx.retry_later::<VerificationEmail>(&run, e).await)
+        .render();
+        let sent = match mail {
+            Ok(mail) => ctx.mailer.send(&personal.email, &mail, &run.task_id).await,
+            Err(e) => {
+                tracing::error!(member_id = %self.member_id, error = %e, "cannot render the verification mail");
+                Err(MailError {
+                    failure: MailFailure {
+                        kind: MailFailureKind::Unsendable,
+                        smtp_code: None,
+                    },
+                    permanent: true,
+                })
+            }
+        };
+        match sent {
+            Ok(()) => {
+                metrics::counter!("roster_mails_sent_total", "mail" => "verification").increment(1);
+                let report = RecordVerificationEmailSent { nonce: self.nonce };
+                let command = MemberCommand::RecordVerificationEmailSent(report);
+                ctx.report::<VerificationEmail>(self.member_id, &command, &self.cause)
+                    .await
+                    // Sent but not recorded: the next run sends again (at least once, never zero).
+                    .map_err(|e| retry(format!("sent, but cannot record it: {e}")))?;
+                Ok(())
+            }
+            Err(e) if e.permanent || run.is_last() => {
+                metrics::counter!("roster_mails_failed_total", "mail" => "verification")
+                    .increment(1);
+                report_failure(&ctx, &self, e.failure, run.attempt).await;
+                Err(permanent(e))
+            }
+            Err(e) => {
+                tracing::warn!(member_id = %self.member_id, attempt = run.attempt, error = %e,
+                    "verification mail not sent; will retry");
+                Err(ctx.retry_later::<VerificationEmail>(&run, e).await)
+            }
         }
     }
 }

@@ -1,11 +1,12 @@
 //! The welcome mail after the email is confirmed: what the member has, the terms, next steps.
 
-use apalis_core::task::data::Data;
+use roster_app::RetrySchedule;
 use roster_domain::member::MemberStatus;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Context;
+use crate::config::WorkerConfig;
 use crate::job::{Cause, Job, JobResult, Run, permanent};
 use crate::mail::MailTemplate;
 use crate::mail::templates::WelcomeMail;
@@ -19,39 +20,43 @@ pub struct WelcomeEmail {
 impl Job for WelcomeEmail {
     const QUEUE: &'static str = "mail.welcome";
 
+    fn schedule(config: &WorkerConfig) -> RetrySchedule {
+        config.mail_retry.clone()
+    }
+
     fn cause(&self) -> &Cause {
         &self.cause
     }
-}
 
-pub async fn run(job: WelcomeEmail, run: Run, ctx: Data<Context>) -> JobResult {
-    let member = ctx.member(job.member_id).await?;
-    let Some(personal) = member
-        .personal
-        .filter(|_| member.status == MemberStatus::Active)
-    else {
-        tracing::info!(member_id = %job.member_id, "welcome mail not needed: the member is not active");
-        return Ok(());
-    };
-    let mail = WelcomeMail {
-        name: personal.name,
-        // Plans and memberships come with their own issue; until then there is no tier to name.
-        plan: None,
-        terms_url: ctx.config.terms_url(),
-        start_url: ctx.config.public_url.clone(),
-    }
-    .render()
-    .map_err(permanent)?;
-    match ctx.mailer.send(&personal.email, &mail, &run.task_id).await {
-        Ok(()) => {
-            metrics::counter!("roster_mails_sent_total", "mail" => "welcome").increment(1);
-            Ok(())
+    async fn run(self, run: Run, ctx: Context) -> JobResult {
+        let member = ctx.member(self.member_id).await?;
+        let Some(personal) = member
+            .personal
+            .filter(|_| member.status == MemberStatus::Active)
+        else {
+            tracing::info!(member_id = %self.member_id, "welcome mail not needed: the member is not active");
+            return Ok(());
+        };
+        let mail = WelcomeMail {
+            name: personal.name,
+            // Plans and memberships come with their own issue; until then there is no tier to name.
+            plan: None,
+            terms_url: ctx.config.terms_url(),
+            start_url: ctx.config.public_url.clone(),
         }
-        Err(e) if e.permanent || run.is_last() => {
-            metrics::counter!("roster_mails_failed_total", "mail" => "welcome").increment(1);
-            tracing::warn!(member_id = %job.member_id, error = %e, "welcome mail failed for good");
-            Err(permanent(e))
+        .render()
+        .map_err(permanent)?;
+        match ctx.mailer.send(&personal.email, &mail, &run.task_id).await {
+            Ok(()) => {
+                metrics::counter!("roster_mails_sent_total", "mail" => "welcome").increment(1);
+                Ok(())
+            }
+            Err(e) if e.permanent || run.is_last() => {
+                metrics::counter!("roster_mails_failed_total", "mail" => "welcome").increment(1);
+                tracing::warn!(member_id = %self.member_id, error = %e, "welcome mail failed for good");
+                Err(permanent(e))
+            }
+            Err(e) => Err(ctx.retry_later::<WelcomeEmail>(&run, e).await),
         }
-        Err(e) => Err(ctx.retry_later::<WelcomeEmail>(&run, e).await),
     }
 }

@@ -10,11 +10,13 @@ pub mod templates;
 
 use std::time::Duration;
 
-use chrono::Utc;
+use std::sync::Arc;
+
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use roster_app::clock::Clock;
 use roster_domain::member::{MailFailure, MailFailureKind};
 
 pub use outbox::FileOutbox;
@@ -35,6 +37,8 @@ pub enum Transport {
 pub struct Mailer {
     transport: Transport,
     from: Mailbox,
+    /// Dates the mails (and names outbox files).
+    clock: Arc<dyn Clock>,
 }
 
 /// Why a mailer cannot be built from the configuration.
@@ -78,6 +82,7 @@ impl Mailer {
         smtp: Option<&SmtpSettings>,
         outbox: FileOutbox,
         from: &str,
+        clock: Arc<dyn Clock>,
     ) -> Result<Self, MailConfigError> {
         let from = from
             .parse::<Mailbox>()
@@ -86,7 +91,11 @@ impl Mailer {
             Some(smtp) => Transport::Smtp(smtp_transport(smtp)?),
             None => Transport::Outbox(outbox),
         };
-        Ok(Self { transport, from })
+        Ok(Self {
+            transport,
+            from,
+            clock,
+        })
     }
 
     /// Sends `mail` to `to`. `message_id` is stable for one job, so a mail sent twice (a worker
@@ -96,7 +105,7 @@ impl Mailer {
         match &self.transport {
             Transport::Smtp(smtp) => smtp.send(message).await.map(drop).map_err(classify),
             Transport::Outbox(outbox) => outbox
-                .write(&message.formatted(), message_id, Utc::now())
+                .write(&message.formatted(), message_id, self.clock.now())
                 .await
                 .map(drop)
                 .map_err(|e| {
@@ -116,6 +125,7 @@ impl Mailer {
         };
         let to = to.parse::<Mailbox>().map_err(|_| unsendable())?;
         Message::builder()
+            .date(self.clock.now().into())
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())
@@ -259,6 +269,7 @@ mod tests {
             Some(&smtp),
             FileOutbox::new("/nonexistent".into()),
             "roster@example.com",
+            Arc::new(roster_app::clock::SystemClock),
         )
         .err()
         .unwrap();
@@ -274,7 +285,13 @@ mod tests {
 
     fn build(url: &str, ca_file: Option<&str>) -> Result<Mailer, MailConfigError> {
         let outbox = FileOutbox::new("/nonexistent".into());
-        Mailer::new(Some(&settings(url, ca_file)), outbox, "roster@example.com")
+        let clock = Arc::new(roster_app::clock::SystemClock);
+        Mailer::new(
+            Some(&settings(url, ca_file)),
+            outbox,
+            "roster@example.com",
+            clock,
+        )
     }
 
     // lettre's connection pool needs a runtime when it is built and dropped.

@@ -1,46 +1,41 @@
-//! `env()`: a fresh log, side tables and job queues per test, on SQLite or PostgreSQL, with the
-//! workers started against a real SMTP server (or the file outbox) when the test says so.
+//! `env()`: Roster opened per test on SQLite or PostgreSQL (through `roster_app::open`, like the
+//! binary), on a manual clock. The workers run either in-process by that clock
+//! ([`Env::drain`]: the test moves time and says when due jobs run) or as real apalis workers
+//! in the background ([`Env::workers`], for what only a running worker shows).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use roster_app::clock::{ManualClock, V7Ids};
-use roster_app::sidedb::SideDb;
-use roster_app::verification::{DEFAULT_TOKEN_TTL, Verification};
-use roster_app::{CommandHandler, CommandMeta, Runtime};
-use roster_domain::member::{
-    ConfirmMemberEmail, IssueMemberVerification, RegisterMember, RequestMemberErasure,
-};
-use roster_domain::{Member, MemberCommand, MemberState};
-use roster_store::pii::{MasterKey, Vault};
-use roster_store::{ActorRef, DynStore, RecordedEvent, testing};
-use roster_workers::mail::{FileOutbox, Mailer, SmtpSettings};
+use roster_app::clock::ManualClock;
+use roster_app::members::{Client, Registration};
+use roster_app::testing::{self, TestRoster};
+use roster_app::{CommandMeta, RetrySchedule, Roster, Settings};
+use roster_domain::{Member, MemberState};
+use roster_store::{ActorRef, RecordedEvent};
 use roster_workers::queue::{JobRow, Liveness, Queues};
-use roster_workers::{RetrySchedule, WorkerConfig, Workers};
+use roster_workers::{Catalog, Drain, WorkerConfig, Workers};
 use tempfile::TempDir;
 use uuid::Uuid;
 
+pub use roster_app::testing::Backend;
+
 pub const PUBLIC_URL: &str = "https://members.example.com";
 
-pub use roster_store::testing::Backend;
+/// Liveness fast enough for tests: a worker silent for 3 s is dead.
+const HEARTBEAT: Duration = Duration::from_secs(1);
 
 pub struct Env {
-    pub runtime: Runtime,
-    pub side: SideDb,
-    pub queues: Queues,
-    pub verification: Verification,
+    pub roster: Roster,
     pub clock: Arc<ManualClock>,
     pub dir: TempDir,
 }
 
-/// Liveness fast enough for tests: a worker silent for 3 s is dead.
-const LIVENESS: Liveness = Liveness {
-    heartbeat: Duration::from_secs(1),
-    missed: 3,
-};
-
 pub async fn env(backend: Backend) -> Env {
+    env_with(backend, |_| {}).await
+}
+
+/// As [`env`], with the settings changed first.
+pub async fn env_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Env {
     // The workers' logs, shown with a failing test's output (`ROSTER_LOG` filters).
     let filter = tracing_subscriber::EnvFilter::try_from_env("ROSTER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("roster_workers=info"));
@@ -48,52 +43,22 @@ pub async fn env(backend: Backend) -> Env {
         .with_env_filter(filter)
         .with_test_writer()
         .try_init();
-    let dir = tempfile::tempdir().unwrap();
-    let (store, side, queues): (DynStore, SideDb, Queues) = match backend {
-        Backend::Sqlite => {
-            let store =
-                roster_store::sqlite::SqliteStore::open(dir.path().join("roster.db")).unwrap();
-            let side = SideDb::sqlite(&dir.path().join("side.db")).await.unwrap();
-            let queues = Queues::sqlite(&dir.path().join("jobs.db"), LIVENESS)
-                .await
-                .unwrap();
-            (Arc::new(store), side, queues)
-        }
-        Backend::Postgres => {
-            let store = testing::postgres_temp().await;
-            let options = store.connect_options().clone();
-            let side = SideDb::postgres(options.clone()).await.unwrap();
-            let queues = Queues::postgres(options, LIVENESS).await.unwrap();
-            (Arc::new(store), side, queues)
-        }
-    };
-    let vault = Vault::new(&MasterKey::generate(), store.clone());
-    let clock = Arc::new(ManualClock::new(Utc::now()));
-    let commands =
-        CommandHandler::new(store.clone(), vault.clone(), clock.clone(), Arc::new(V7Ids));
-    let verification = Verification::new(vault.clone(), store.clone(), DEFAULT_TOKEN_TTL);
-    Env {
-        runtime: Runtime {
-            store,
-            vault,
-            commands,
-        },
-        side,
-        queues,
-        verification,
-        clock,
-        dir,
-    }
+    let TestRoster { roster, clock, dir } = testing::open_with(backend, adjust).await;
+    Env { roster, clock, dir }
 }
 
 /// A worker configuration for tests: links to [`PUBLIC_URL`], quick polls, `retry` waits.
 pub fn config(smtp_url: Option<String>, retry: &str) -> WorkerConfig {
-    let mut config = WorkerConfig::new(PUBLIC_URL);
-    config.mail_from = "Roster <roster@example.com>".into();
-    config.smtp = smtp_url.map(|url| SmtpSettings { url, ca_file: None });
+    let settings = Settings {
+        public_url: Some(PUBLIC_URL.into()),
+        mail_from: "Roster <roster@example.com>".into(),
+        smtp_url,
+        worker_poll: "100ms".into(),
+        ..Settings::default()
+    };
+    let mut config = WorkerConfig::from_settings(&settings, PUBLIC_URL).unwrap();
     config.mail_retry = RetrySchedule::parse(retry).unwrap();
-    config.poll_interval = Duration::from_millis(100);
-    config.heartbeat = LIVENESS.heartbeat;
+    config.heartbeat = HEARTBEAT;
     config
 }
 
@@ -102,103 +67,107 @@ fn system() -> CommandMeta {
 }
 
 impl Env {
-    /// Starts the reactor and the workers.
+    /// The reactors and workers of this build, started in the background.
     pub async fn workers(&self, config: WorkerConfig) -> Workers {
-        let outbox = FileOutbox::new(self.dir.path().join("outbox"));
-        let mailer = Mailer::new(config.smtp.as_ref(), outbox, &config.mail_from).unwrap();
-        Workers::start(
-            &self.runtime,
-            self.side.clone(),
-            self.queues.clone(),
-            self.verification.clone(),
-            mailer,
-            config,
-        )
-        .await
-        .unwrap()
+        roster_workers::prepare(&self.roster, Catalog::builtin(), config)
+            .await
+            .unwrap()
+            .start()
     }
 
-    pub fn commands(&self) -> &CommandHandler {
-        &self.runtime.commands
+    /// The reactors and jobs of this build, run when the test says (by the manual clock).
+    pub async fn drain(&self, config: WorkerConfig) -> Drain {
+        self.drain_catalog(Catalog::builtin(), config).await
+    }
+
+    pub async fn drain_catalog(&self, catalog: Catalog, config: WorkerConfig) -> Drain {
+        roster_workers::prepare(&self.roster, catalog, config)
+            .await
+            .unwrap()
+            .drain()
+    }
+
+    /// The queues, to look at the jobs.
+    pub async fn queues(&self) -> Queues {
+        let liveness = Liveness {
+            heartbeat: HEARTBEAT,
+            missed: 3,
+        };
+        Queues::open(&self.roster, liveness).await.unwrap()
     }
 
     /// Registers a member as the API does: with the first verification token.
     pub async fn register(&self, email: &str) -> Uuid {
-        let id = self.commands().new_id();
-        let command = MemberCommand::Register(RegisterMember {
-            member_id: id,
+        let form = Registration {
             email: email.into(),
             name: "Ada Lovelace".into(),
-            fields: Default::default(),
-            company: None,
-            location: None,
-            verification: Some(self.verification.ticket(id)),
-        });
-        self.commands()
-            .execute::<Member>(id, &command, &system())
-            .await
-            .unwrap();
-        id
+            ..Registration::default()
+        };
+        let handled = self.roster.members.register(form, &system()).await.unwrap();
+        handled.state.member_id.unwrap()
     }
 
     /// Issues a new token, as a resend does.
     pub async fn resend(&self, member: Uuid) {
-        let ticket = self.verification.ticket(member);
-        let command = MemberCommand::IssueVerification(IssueMemberVerification { ticket });
-        self.commands()
-            .execute::<Member>(member, &command, &system())
+        self.roster
+            .members
+            .resend_verification(member, &system())
             .await
             .unwrap();
     }
 
-    /// Confirms with `token` as the API does: finds the member by the token, then confirms.
+    /// Confirms with `token` as the API does.
     pub async fn confirm(&self, token: &str) -> Uuid {
-        let (member, token_hash) = self
-            .verification
-            .find(token)
-            .await
-            .unwrap()
-            .expect("a live token");
-        let command = MemberCommand::ConfirmEmail(ConfirmMemberEmail { token_hash });
-        self.commands()
-            .execute::<Member>(member, &command, &system())
+        let client = Client::new("test", None);
+        let handled = self
+            .roster
+            .members
+            .confirm(token, &client, &system())
             .await
             .unwrap();
-        member
+        handled.state.member_id.unwrap()
     }
 
     pub async fn erase(&self, member: Uuid) {
-        let command = MemberCommand::RequestErasure(RequestMemberErasure {});
-        self.commands()
-            .execute::<Member>(member, &command, &system())
-            .await
-            .unwrap();
-        self.runtime.vault.shred(member).await.unwrap();
+        self.roster.members.erase(member, &system()).await.unwrap();
     }
 
     pub async fn member(&self, member: Uuid) -> MemberState {
-        self.commands().load::<Member>(member).await.unwrap().state
+        self.roster
+            .commands
+            .load::<Member>(member)
+            .await
+            .unwrap()
+            .state
+    }
+
+    /// The token of the member's newest verification ticket, as the mail carries it.
+    pub async fn newest_token(&self, member: Uuid) -> String {
+        let nonce = self.member(member).await.verification.unwrap().nonce;
+        self.roster.members.tickets().token(member, &nonce)
     }
 
     /// The member's stream as stored.
     pub async fn stream(&self, member: Uuid) -> Vec<RecordedEvent> {
-        self.runtime
-            .store
-            .read_stream(&format!("member-{member}"), 0, 1000)
-            .await
-            .unwrap()
+        let stream = roster_app::stream_name::<Member>(member);
+        self.roster.log.read_stream(&stream, 0, 1000).await.unwrap()
     }
 
-    /// Waits (polling the member's stream) until it holds an event of `event_type`.
+    /// The member's events of `event_type`, as stored.
+    pub async fn events(&self, member: Uuid, event_type: &str) -> Vec<RecordedEvent> {
+        let stream = self.stream(member).await;
+        stream
+            .into_iter()
+            .filter(|e| e.event_type == event_type)
+            .collect()
+    }
+
+    /// Waits (polling the member's stream) until it holds an event of `event_type`: for tests
+    /// with workers running in the background.
     pub async fn wait_for_event(&self, member: Uuid, event_type: &str) -> RecordedEvent {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Some(event) = self
-                .stream(member)
-                .await
-                .into_iter()
-                .find(|e| e.event_type == event_type)
-            {
+            if let Some(event) = self.events(member, event_type).await.pop() {
                 return event;
             }
             assert!(Instant::now() < deadline, "no {event_type} within 30 s");
@@ -207,33 +176,22 @@ impl Env {
     }
 
     pub async fn jobs(&self, queue: &str) -> Vec<JobRow> {
-        self.queues.jobs(queue).await.unwrap()
+        self.queues().await.jobs(queue).await.unwrap()
     }
 
-    /// Waits until `queue` holds exactly `count` jobs, all done.
-    pub async fn wait_for_jobs_done(&self, queue: &str, count: usize) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let jobs = self.jobs(queue).await;
-            if jobs.len() == count && jobs.iter().all(|j| j.status == "Done") {
-                return;
-            }
-            assert!(Instant::now() < deadline, "jobs: {jobs:?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Waits until some job of `queue` satisfies `done`.
+    /// Waits until some job of `queue` satisfies `done`: for tests with workers running in the
+    /// background.
     pub async fn wait_for_job(&self, queue: &str, done: impl Fn(&JobRow) -> bool) -> JobRow {
+        let queues = self.queues().await;
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Some(job) = self.jobs(queue).await.into_iter().find(|j| done(j)) {
-                return job;
+            let jobs = queues.jobs(queue).await.unwrap();
+            if let Some(job) = jobs.iter().find(|j| done(j)) {
+                return job.clone();
             }
             assert!(
                 Instant::now() < deadline,
-                "no such job within 30 s; jobs: {:?}",
-                self.jobs(queue).await
+                "no such job within 30 s; jobs: {jobs:?}"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -9,6 +9,7 @@ pub(crate) use roster_store::on_both_backends;
 mod delivery;
 mod harness;
 mod reactor;
+mod schedules;
 #[path = "../../../tests/support/smtp.rs"]
 mod smtp;
 mod transport;

@@ -1,9 +1,11 @@
-//! The reactor: one job per event however often the event is delivered, a start at the head
-//! of the log, and a checkpoint of its own.
+//! The reactor loop: one job per event however often the event is delivered, a start at the
+//! head of the log, and a checkpoint of its own.
 
+use roster_app::clock::Clock;
 use roster_workers::job::Job;
 use roster_workers::jobs::verification_email::VerificationEmail;
-use roster_workers::reactor::{self, Enqueue, jobs_for};
+use roster_workers::reactor::ReactorRunner;
+use roster_workers::reactors::mail::{MAIL, MailReactor};
 
 use crate::harness::{Backend, config, env};
 use crate::on_both_backends;
@@ -18,34 +20,39 @@ on_both_backends!(
 async fn an_event_delivered_twice_enqueues_one_job(backend: Backend) {
     let env = env(backend).await;
     let member = env.register("once@example.com").await;
-    let issued = env
-        .wait_for_event(member, "MemberVerificationIssued.v1")
-        .await;
-    let jobs = jobs_for(&issued);
-    let [Enqueue::VerificationEmail(job)] = jobs.as_slice() else {
+    let issued = &env.events(member, "MemberVerificationIssued.v1").await[0];
+    let config = config(None, "1s,1s");
+    let runner = ReactorRunner {
+        reactor: std::sync::Arc::new(MailReactor),
+        roster: env.roster.clone(),
+        queues: env.queues().await,
+        config: std::sync::Arc::new(config.clone()),
+    };
+    let jobs = runner.jobs_for(issued);
+    let [job] = jobs.as_slice() else {
         panic!("one verification mail job, got {jobs:?}");
     };
+    assert_eq!(job.job::<VerificationEmail>().unwrap().member_id, member);
+    let queues = env.queues().await;
+    let now = env.clock.now();
     assert!(
-        env.queues.push(job.clone(), 3).await.unwrap(),
+        queues.push(job, &config, now).await.unwrap(),
         "new the first time"
     );
     assert!(
-        !env.queues.push(job.clone(), 3).await.unwrap(),
+        !queues.push(job, &config, now).await.unwrap(),
         "a no-op the second time"
     );
     // Decoding the event again (a re-delivery) gives the same job, with the same id.
-    let again = jobs_for(&issued);
-    let [Enqueue::VerificationEmail(again)] = again.as_slice() else {
-        panic!("{again:?}");
-    };
-    assert!(!env.queues.push(again.clone(), 3).await.unwrap());
+    let again = runner.jobs_for(issued);
+    assert!(!queues.push(&again[0], &config, now).await.unwrap());
     let stored = env.jobs(VerificationEmail::QUEUE).await;
     assert_eq!(stored.len(), 1);
     assert_eq!(
         stored[0].id,
         job.cause.task_id(VerificationEmail::QUEUE).to_string()
     );
-    assert_eq!(stored[0].max_attempts, 3);
+    assert_eq!(stored[0].max_attempts, 3, "the mail schedule's attempts");
 }
 
 async fn a_new_reactor_starts_at_the_head_and_acts_only_on_what_follows(backend: Backend) {
@@ -53,12 +60,10 @@ async fn a_new_reactor_starts_at_the_head_and_acts_only_on_what_follows(backend:
     let sink = SmtpSink::start();
     // Registered before any reactor was known to this database: history, not acted on.
     env.register("before@example.com").await;
-    let workers = env.workers(config(Some(sink.url()), "1s")).await;
-    let after = env.register("after@example.com").await;
-    env.wait_for_event(after, "MemberVerificationEmailSent.v1")
-        .await;
-    workers.shutdown().await;
-    let mails = sink.messages();
+    let drain = env.drain(config(Some(sink.url()), "1s")).await;
+    env.register("after@example.com").await;
+    assert_eq!(drain.run_due().await.unwrap().enqueued, 1);
+    let mails = sink.wait_for(1, std::time::Duration::from_secs(30));
     assert_eq!(mails.len(), 1);
     assert_eq!(header(&mails[0], "To"), Some("after@example.com"));
     assert_eq!(env.jobs(VerificationEmail::QUEUE).await.len(), 1);
@@ -66,34 +71,24 @@ async fn a_new_reactor_starts_at_the_head_and_acts_only_on_what_follows(backend:
 
 async fn the_reactor_keeps_a_checkpoint_of_its_own(backend: Backend) {
     let env = env(backend).await;
-    let sink = SmtpSink::start();
-    let workers = env.workers(config(Some(sink.url()), "1s")).await;
+    let drain = env.drain(config(None, "1s")).await;
     let member = env.register("cp@example.com").await;
-    env.wait_for_event(member, "MemberVerificationEmailSent.v1")
-        .await;
-    workers.shutdown().await;
-    let head = env.runtime.store.head().await.unwrap();
-    let issued = env
-        .wait_for_event(member, "MemberVerificationIssued.v1")
-        .await;
-    let positions = env.side.reactor_positions().await.unwrap();
+    drain.run_due().await.unwrap();
+    let head = env.roster.log.head().await.unwrap();
+    let issued = &env.events(member, "MemberVerificationIssued.v1").await[0];
+    let positions = env.roster.side.reactor_positions().await.unwrap();
     let (name, position) = &positions[0];
-    assert_eq!(name, reactor::MAIL);
+    assert_eq!(name, MAIL);
     assert!(
         *position >= issued.position && *position <= head,
         "checkpoint {position}, issued at {}, head {head}",
         issued.position
     );
-    // Started again, the reactor goes on from its checkpoint: the next registration is mailed,
-    // and (events being handled in order) nothing before it was mailed again.
-    let workers = env.workers(config(Some(sink.url()), "1s")).await;
-    let next = env.register("next@example.com").await;
-    env.wait_for_event(next, "MemberVerificationEmailSent.v1")
-        .await;
-    workers.shutdown().await;
-    let mails = sink.messages();
-    assert_eq!(mails.len(), 2);
-    assert_eq!(header(&mails[1], "To"), Some("next@example.com"));
+    // Opened again, the reactor goes on from its checkpoint: the next registration makes a
+    // job, and (events being handled in order) nothing before it makes one again.
+    let again = env.drain(config(None, "1s")).await;
+    env.register("next@example.com").await;
+    assert_eq!(again.run_due().await.unwrap().enqueued, 1);
     assert_eq!(env.jobs(VerificationEmail::QUEUE).await.len(), 2);
 }
 

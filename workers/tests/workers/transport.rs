@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use chrono::Duration as Span;
 use roster_workers::WorkerConfig;
 use roster_workers::mail::SmtpSettings;
 
@@ -26,13 +27,13 @@ async fn starttls_with_credentials_delivers_to_a_server_of_a_private_ca() {
         auth: Some(("roster", "s3cret")),
     });
     let url = format!("smtp://roster:s3cret@localhost:{}?tls=required", sink.port);
-    let workers = env.workers(over(url, Some(sink.ca_file()), "1s")).await;
+    let drain = env.drain(over(url, Some(sink.ca_file()), "1s")).await;
     let member = env.register("tls@example.com").await;
+    assert_eq!(drain.run_due().await.unwrap().done, 1);
     let mails = sink.wait_for(1, WAIT);
     assert_eq!(header(&mails[0], "To"), Some("tls@example.com"));
-    env.wait_for_event(member, "MemberVerificationEmailSent.v1")
-        .await;
-    workers.shutdown().await;
+    let sent = env.events(member, "MemberVerificationEmailSent.v1").await;
+    assert_eq!(sent.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -43,12 +44,12 @@ async fn implicit_tls_delivers() {
         auth: Some(("roster", "s3cret")),
     });
     let url = format!("smtps://roster:s3cret@localhost:{}", sink.port);
-    let workers = env.workers(over(url, Some(sink.ca_file()), "1s")).await;
+    let drain = env.drain(over(url, Some(sink.ca_file()), "1s")).await;
     let member = env.register("smtps@example.com").await;
+    assert_eq!(drain.run_due().await.unwrap().done, 1);
     sink.wait_for(1, WAIT);
-    env.wait_for_event(member, "MemberVerificationEmailSent.v1")
-        .await;
-    workers.shutdown().await;
+    let sent = env.events(member, "MemberVerificationEmailSent.v1").await;
+    assert_eq!(sent.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,18 +60,19 @@ async fn refused_credentials_are_retried_then_recorded_as_unauthorized() {
         auth: Some(("roster", "s3cret")),
     });
     let url = format!("smtp://roster:wrong@127.0.0.1:{}", sink.port);
-    let workers = env.workers(over(url, None, "1s,1s")).await;
+    let drain = env.drain(over(url, None, "30s,30s")).await;
     let member = env.register("auth@example.com").await;
-    let failed = env
-        .wait_for_event(member, "MemberVerificationEmailFailed.v1")
-        .await;
+    for _ in 0..3 {
+        assert_eq!(drain.run_due().await.unwrap().runs(), 1);
+        env.clock.advance(Span::seconds(30));
+    }
+    let failed = &env.events(member, "MemberVerificationEmailFailed.v1").await[0];
     assert_eq!(failed.payload["failure"]["kind"], "unauthorized");
     assert_eq!(failed.payload["failure"]["smtp_code"], 535);
     assert_eq!(
         failed.payload["attempts"], 3,
         "retried, not given up at once"
     );
-    workers.shutdown().await;
     assert!(sink.messages().is_empty());
 }
 
@@ -84,13 +86,13 @@ async fn a_certificate_nobody_vouches_for_is_refused() {
     // No ROSTER_SMTP_CA_FILE: the private CA is not trusted, so nothing is sent in clear or
     // to an impostor; the attempts fail as if the server were unreachable.
     let url = format!("smtp://localhost:{}?tls=required", sink.port);
-    let workers = env.workers(over(url, None, "1s")).await;
+    let drain = env.drain(over(url, None, "1m")).await;
     let member = env.register("mitm@example.com").await;
-    let failed = env
-        .wait_for_event(member, "MemberVerificationEmailFailed.v1")
-        .await;
+    assert_eq!(drain.run_due().await.unwrap().failed, 1);
+    env.clock.advance(Span::minutes(1));
+    assert_eq!(drain.run_due().await.unwrap().runs(), 1);
+    let failed = &env.events(member, "MemberVerificationEmailFailed.v1").await[0];
     assert_eq!(failed.payload["failure"]["kind"], "unreachable");
     assert_eq!(failed.payload["attempts"], 2);
-    workers.shutdown().await;
     assert!(sink.messages().is_empty());
 }

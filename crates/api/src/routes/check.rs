@@ -1,15 +1,9 @@
-//! `GET /v1/check`: may this member use this permission in this organization, and why.
-//! With `at`, the organization's stream is folded only up to that instant and asked about
-//! that instant: "who could do X on date D", answered from the log.
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+//! `GET /v1/check`: may this member use this permission in this organization, and why
+//! (`roster_app::checks`). With `at`, "who could do X on date D", answered from the log.
 
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use roster_domain::{Aggregate, Member, MemberStatus, Organization, check as domain_check};
-use roster_store::Position;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -65,56 +59,16 @@ pub async fn check(
     _: Scoped<Queries>,
     QueryParams(query): QueryParams<CheckQuery>,
 ) -> Result<Json<CheckResponse>, ApiError> {
-    roster_domain::permissions::validate_permission_shape(&query.permission)
-        .map_err(|e| ApiError::from(roster_app::AppError::from(e)))?;
-    let commands = state.commands();
-    let (org, member, at) = match query.at {
-        None => (
-            state.org_cache().current(&state, query.org).await?,
-            state.member_cache().current(&state, query.member).await?,
-            commands.clock().now(),
-        ),
-        Some(at) => (
-            Arc::new(
-                commands
-                    .load_until::<Organization>(query.org, Some(at))
-                    .await?
-                    .state,
-            ),
-            Arc::new(
-                commands
-                    .load_until::<Member>(query.member, Some(at))
-                    .await?
-                    .state,
-            ),
-            at,
-        ),
+    let question = roster_app::checks::CheckQuery {
+        member: query.member,
+        org: query.org,
+        permission: query.permission,
+        scope: query.scope,
+        at: query.at,
     };
-    if !org.is_created() {
-        return Err(ApiError::not_found(format!("organization {}", query.org)));
-    }
-    match member.status {
-        MemberStatus::Unregistered | MemberStatus::Erased => {
-            return Err(ApiError::not_found(format!("member {}", query.member)));
-        }
-        // A suspended member keeps their grants (reactivation restores them) but may use none.
-        MemberStatus::Suspended => {
-            return Ok(Json(CheckResponse {
-                allowed: false,
-                via: Vec::new(),
-                at,
-            }));
-        }
-        MemberStatus::PendingConfirmation | MemberStatus::Active => {}
-    }
-    let result = domain_check(
-        &org,
-        query.member,
-        &query.permission,
-        query.scope.as_deref(),
-        at,
-    );
-    let via = result
+    let answer = state.roster().checks.check(&question).await?;
+    let via = answer
+        .result
         .via
         .into_iter()
         .map(|v| ViaView {
@@ -125,56 +79,8 @@ pub async fn check(
         })
         .collect();
     Ok(Json(CheckResponse {
-        allowed: result.allowed,
+        allowed: answer.result.allowed,
         via,
-        at,
+        at: answer.at,
     }))
-}
-
-/// Aggregates (organizations, members) folded for checks, each kept with the log head it was
-/// loaded at and used only while the head has not moved: any commit (of this process, or
-/// announced by the store's change notifications) makes the next check load again. A steady
-/// stream of checks then costs no database read.
-pub struct HeadCache<A: Aggregate>(Arc<Mutex<HashMap<Uuid, Cached<A::State>>>>);
-
-/// The head the aggregate was loaded at, and its state.
-type Cached<S> = (Position, Arc<S>);
-
-const CACHE_CAPACITY: usize = 10_000;
-
-impl<A: Aggregate> Clone for HeadCache<A> {
-    fn clone(&self) -> Self {
-        Self(self.0.clone())
-    }
-}
-
-impl<A: Aggregate> Default for HeadCache<A> {
-    fn default() -> Self {
-        Self(Arc::default())
-    }
-}
-
-impl<A: Aggregate> HeadCache<A> {
-    pub async fn current(&self, state: &ApiState, id: Uuid) -> Result<Arc<A::State>, ApiError> {
-        // The head is read before loading, so the state holds at least everything up to it.
-        let head = *state.runtime().store.changes().borrow();
-        if let Some(found) = self.get(id, head) {
-            return Ok(found);
-        }
-        let loaded = Arc::new(state.commands().load::<A>(id).await?.state);
-        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= CACHE_CAPACITY {
-            entries.clear();
-        }
-        entries.insert(id, (head, loaded.clone()));
-        Ok(loaded)
-    }
-
-    fn get(&self, id: Uuid, head: Position) -> Option<Arc<A::State>> {
-        let entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(&id)
-            .filter(|(at, _)| *at == head)
-            .map(|(_, found)| found.clone())
-    }
 }

@@ -1,24 +1,20 @@
 //! Members: register (issues the first verification token), read, list, edit, suspend,
 //! reactivate, erase (crypto-shredding). Confirming and resending live in [`verification`].
 
-use std::time::Instant;
-
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use roster_domain::member::{
-    EditMemberProfile, ReactivateMember, RegisterMember, RequestMemberErasure, SuspendMember,
-    Visibility,
-};
-use roster_domain::{Member, MemberCommand, MemberStatus};
+use roster_app::Handled;
+use roster_app::members::Registration;
+use roster_domain::member::{EditMemberProfile, ReactivateMember, SuspendMember, Visibility};
+use roster_domain::{Member, MemberCommand};
 use uuid::Uuid;
 
 use super::written;
 use crate::ApiState;
 use crate::extract::{CommandCtx, JsonBody, Operator, Queries, Scoped, id};
-use crate::problem::{ApiError, Problem};
-use crate::telemetry::record_command;
+use crate::problem::{ApiError, Problem, ProblemType};
 
 pub mod list;
 mod types;
@@ -40,30 +36,15 @@ pub async fn register(
     ctx: CommandCtx,
     JsonBody(body): JsonBody<RegisterRequest>,
 ) -> Result<Response, ApiError> {
-    let member_id = state.commands().new_id();
-    // The first verification token is issued with the registration, in the same append; a
-    // reactor turns it into a mail once the append has committed.
-    let command = MemberCommand::Register(RegisterMember {
-        member_id,
+    let form = Registration {
         email: body.email,
         name: body.name,
         fields: body.fields,
         company: body.company,
         location: body.location,
-        verification: Some(state.verification().ticket(member_id)),
-    });
-    let started = Instant::now();
-    let handled = state
-        .commands()
-        .execute::<Member>(member_id, &command, &ctx.meta)
-        .await?;
-    record_command("RegisterMember", started.elapsed());
-    let answer = MemberWritten {
-        member_id,
-        status: MemberStatusDto::PendingConfirmation,
-        position: handled.position,
     };
-    Ok(written(StatusCode::CREATED, handled.position, answer))
+    let handled = state.roster().members.register(form, &ctx.meta).await?;
+    member_written(StatusCode::CREATED, &handled)
 }
 
 #[utoipa::path(get, path = "/v1/members/{member}", tag = "members",
@@ -144,28 +125,8 @@ pub async fn erase(
     Path(member): Path<String>,
 ) -> Result<Response, ApiError> {
     let member_id = id("member", &member)?;
-    let loaded = state.commands().load::<Member>(member_id).await?;
-    let position = match loaded.state.status {
-        MemberStatus::Unregistered => {
-            return Err(ApiError::not_found(format!("member {member_id}")));
-        }
-        MemberStatus::Erased => loaded.position,
-        _ => {
-            let command = MemberCommand::RequestErasure(RequestMemberErasure {});
-            let handled = state
-                .commands()
-                .execute::<Member>(member_id, &command, &ctx.meta)
-                .await?;
-            handled.position
-        }
-    };
-    state.commands().vault().shred(member_id).await?;
-    let answer = MemberWritten {
-        member_id,
-        status: MemberStatusDto::Erased,
-        position,
-    };
-    Ok(written(StatusCode::OK, position, answer))
+    let handled = state.roster().members.erase(member_id, &ctx.meta).await?;
+    member_written(StatusCode::OK, &handled)
 }
 
 pub(crate) async fn member_command(
@@ -175,33 +136,26 @@ pub(crate) async fn member_command(
     ctx: &CommandCtx,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
-    let started = Instant::now();
-    let handled = state
-        .commands()
-        .execute::<Member>(member_id, &command, &ctx.meta)
-        .await?;
-    record_command(command_name(&command), started.elapsed());
-    let loaded = state.commands().load::<Member>(member_id).await?;
-    let status_now = MemberStatusDto::of(loaded.state.status)
-        .ok_or_else(|| ApiError::not_found(format!("member {member_id}")))?;
+    let members = &state.roster().members;
+    let handled = members.execute(member_id, &command, &ctx.meta).await?;
+    member_written(status, &handled)
+}
+
+/// The answer to a member command: the member's status after it, and the position.
+pub(crate) fn member_written(
+    status: StatusCode,
+    handled: &Handled<Member>,
+) -> Result<Response, ApiError> {
+    let member = &handled.state;
+    let (Some(member_id), Some(status_now)) =
+        (member.member_id, MemberStatusDto::of(member.status))
+    else {
+        return Err(ApiError::new(ProblemType::NotFound, "member not found"));
+    };
     let answer = MemberWritten {
         member_id,
         status: status_now,
         position: handled.position,
     };
     Ok(written(status, handled.position, answer))
-}
-
-fn command_name(command: &MemberCommand) -> &'static str {
-    match command {
-        MemberCommand::Register(_) => "RegisterMember",
-        MemberCommand::ConfirmEmail(_) => "ConfirmMemberEmail",
-        MemberCommand::EditProfile(_) => "EditMemberProfile",
-        MemberCommand::Suspend(_) => "SuspendMember",
-        MemberCommand::Reactivate(_) => "ReactivateMember",
-        MemberCommand::RequestErasure(_) => "RequestMemberErasure",
-        MemberCommand::IssueVerification(_) => "IssueMemberVerification",
-        MemberCommand::RecordVerificationEmailSent(_) => "RecordVerificationEmailSent",
-        MemberCommand::RecordVerificationEmailFailed(_) => "RecordVerificationEmailFailed",
-    }
 }

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod check;
+pub mod hosted;
 pub mod members;
 pub mod ops;
 pub mod orgs;
@@ -27,6 +28,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/health/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
         .route("/v1/openapi.json", get(ops::openapi))
+        .route("/confirm", get(hosted::confirm_page).post(hosted::confirm))
         .route("/v1/members", post(members::register).get(members::list))
         .route("/v1/members/confirm", post(members::confirm))
         .route(

@@ -39,12 +39,7 @@ pub async fn ready(State(state): State<ApiState>) -> Result<Json<Health>, ApiErr
         tracing::warn!(error = %e, "not ready");
         ApiError::new(ProblemType::NotReady, "the store is not reachable")
     };
-    let head = state
-        .runtime()
-        .store
-        .head()
-        .await
-        .map_err(|e| not_ready(&e))?;
+    let head = state.roster().log.head().await.map_err(|e| not_ready(&e))?;
     state.side().ping().await.map_err(|e| not_ready(&e))?;
     if let Some(probe) = state.probe() {
         let components = probe().await.map_err(|e| not_ready(&e))?;

@@ -3,18 +3,15 @@
 //! Every command goes through the organization aggregate, which checks the acting member's
 //! rights (`X-Roster-Actor`), the seat limit and the last-owner rule.
 
-use std::time::Instant;
-
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use roster_app::{CommandMeta, Handled};
+use roster_app::{CommandMeta, Handled, NewOrg};
 use roster_domain::org::{
-    AddOrgMember, AssignOrgRole, ChangeOrgSeatLimit, CreateOrg, DefineOrgRole, RemoveOrgMember,
-    RevokeOrgRole,
+    AddOrgMember, AssignOrgRole, ChangeOrgSeatLimit, DefineOrgRole, RemoveOrgMember, RevokeOrgRole,
 };
-use roster_domain::{OrgCommand, OrgEvent, Organization};
+use roster_domain::{OrgCommand, Organization};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -24,7 +21,6 @@ use super::{written, written_empty};
 use crate::ApiState;
 use crate::extract::{CommandCtx, JsonBody, QueryParams, id};
 use crate::problem::{ApiError, Problem};
-use crate::telemetry::record_command;
 
 pub mod groups;
 pub mod view;
@@ -110,14 +106,8 @@ pub(super) async fn execute(
     org_id: Uuid,
     command: OrgCommand,
     meta: &CommandMeta,
-) -> Result<Handled<OrgEvent>, ApiError> {
-    let started = Instant::now();
-    let handled = state
-        .commands()
-        .execute::<Organization>(org_id, &command, meta)
-        .await?;
-    record_command(command_name(&command), started.elapsed());
-    Ok(handled)
+) -> Result<Handled<Organization>, ApiError> {
+    Ok(state.roster().orgs.execute(org_id, &command, meta).await?)
 }
 
 #[utoipa::path(post, path = "/v1/orgs", tag = "orgs", request_body = CreateOrgRequest,
@@ -129,16 +119,13 @@ pub async fn create(
     ctx: CommandCtx,
     JsonBody(body): JsonBody<CreateOrgRequest>,
 ) -> Result<Response, ApiError> {
-    let org_id = state.commands().new_id();
-    let command = CreateOrg {
-        org_id,
+    let org = NewOrg {
         name: body.name,
         owner_id: body.owner_id,
         seat_limit: body.seat_limit,
     };
-    let started = Instant::now();
-    let handled = state.commands().create_org(command, &ctx.meta).await?;
-    record_command("CreateOrg", started.elapsed());
+    let handled = state.roster().orgs.create(org, &ctx.meta).await?;
+    let org_id = handled.state.org_id.unwrap_or_default();
     Ok(written(
         StatusCode::CREATED,
         handled.position,
@@ -181,16 +168,11 @@ pub async fn add_member(
 ) -> Result<Response, ApiError> {
     let org_id = id("organization", &org)?;
     let member_id = body.member_id;
-    let command = AddOrgMember {
+    let command = OrgCommand::AddMember(AddOrgMember {
         member_id,
         role: body.role,
-    };
-    let started = Instant::now();
-    let handled = state
-        .commands()
-        .add_org_member(org_id, command, &ctx.meta)
-        .await?;
-    record_command("AddOrgMember", started.elapsed());
+    });
+    let handled = execute(&state, org_id, command, &ctx.meta).await?;
     let answer = OrgWritten {
         member_id: Some(member_id),
         ..OrgWritten::new(org_id, handled.position)
@@ -287,21 +269,4 @@ pub async fn define_role(
         handled.position,
         OrgWritten::new(org_id, handled.position),
     ))
-}
-
-fn command_name(command: &OrgCommand) -> &'static str {
-    match command {
-        OrgCommand::Create(_) => "CreateOrg",
-        OrgCommand::AddMember(_) => "AddOrgMember",
-        OrgCommand::RemoveMember(_) => "RemoveOrgMember",
-        OrgCommand::DefineRole(_) => "DefineOrgRole",
-        OrgCommand::AssignRole(_) => "AssignOrgRole",
-        OrgCommand::RevokeRole(_) => "RevokeOrgRole",
-        OrgCommand::CreateGroup(_) => "CreateOrgGroup",
-        OrgCommand::GrantGroupRole(_) => "GrantOrgGroupRole",
-        OrgCommand::RevokeGroupRole(_) => "RevokeOrgGroupRole",
-        OrgCommand::JoinGroup(_) => "JoinOrgGroup",
-        OrgCommand::LeaveGroup(_) => "LeaveOrgGroup",
-        OrgCommand::ChangeSeatLimit(_) => "ChangeOrgSeatLimit",
-    }
 }

@@ -6,6 +6,7 @@
 pub(crate) use roster_store::on_both_backends;
 
 mod auth;
+mod hosted;
 mod idempotency;
 mod members;
 mod openapi;

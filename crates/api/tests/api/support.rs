@@ -9,25 +9,24 @@ use chrono::Utc;
 use http_body_util::BodyExt;
 use roster_api::ApiState;
 use roster_app::apikeys::{self, Scope};
-use roster_app::clock::{ManualClock, V7Ids};
+use roster_app::clock::ManualClock;
 use roster_app::sidedb::SideDb;
-use roster_app::verification::{DEFAULT_TOKEN_TTL, Verification};
-use roster_app::{CommandHandler, Runtime};
+use roster_app::testing::{self, TestRoster};
+use roster_app::{CommandHandler, Roster};
 use roster_domain::Member;
-use roster_projections::{Db, Projections, ReadModels, RunnerConfig};
-use roster_store::DynStore;
-use roster_store::pii::{MasterKey, Vault};
-use roster_store::testing;
+use roster_projections::{Projections, ReadModels, RunnerConfig};
+use roster_store::DynLog;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tower::ServiceExt;
 use uuid::Uuid;
 
-pub use roster_store::testing::Backend;
+pub use roster_app::testing::Backend;
 
 pub struct TestApi {
     pub router: Router,
-    pub store: DynStore,
+    pub roster: Roster,
+    pub store: DynLog,
     pub side: SideDb,
     pub clock: Arc<ManualClock>,
     /// commands + queries + operator.
@@ -35,7 +34,6 @@ pub struct TestApi {
     pub queries_key: String,
     pub commands_key: String,
     pub commands: CommandHandler,
-    pub verification: Verification,
     _projections: Projections,
     _dir: TempDir,
 }
@@ -95,62 +93,31 @@ async fn spawn_api_with(
     body_limit: usize,
     probe: Option<roster_api::probe::Probe>,
 ) -> TestApi {
-    let dir = tempfile::tempdir().unwrap();
-    let mut postgres_options = None;
-    let (store, side): (DynStore, SideDb) = match backend {
-        Backend::Sqlite => {
-            let path = dir.path().join("roster.db");
-            let store = roster_store::sqlite::SqliteStore::open(&path).unwrap();
-            let side = SideDb::sqlite(&dir.path().join("side.db")).await.unwrap();
-            (Arc::new(store), side)
-        }
-        Backend::Postgres => {
-            let store = testing::postgres_temp().await;
-            let options = store.connect_options().clone();
-            let side = SideDb::postgres(options.clone()).await.unwrap();
-            postgres_options = Some(options);
-            (Arc::new(store), side)
-        }
-    };
-    let vault = Vault::new(&MasterKey::generate(), store.clone());
-    let clock = Arc::new(ManualClock::new(Utc::now()));
-    let commands =
-        CommandHandler::new(store.clone(), vault.clone(), clock.clone(), Arc::new(V7Ids));
-    let runtime = Runtime {
-        store: store.clone(),
-        vault: vault.clone(),
-        commands: commands.clone(),
-    };
-    let verification = Verification::new(vault.clone(), store.clone(), DEFAULT_TOKEN_TTL);
-    let db = match backend {
-        Backend::Sqlite => Db::sqlite(&dir.path().join("roster.db")).await.unwrap(),
-        Backend::Postgres => Db::postgres(postgres_options.clone().unwrap())
-            .await
-            .unwrap(),
-    };
-    let projections = Projections::start(&runtime, db.clone(), RunnerConfig::default())
+    let TestRoster { roster, clock, dir } =
+        testing::open_with(backend, |settings| settings.body_limit = body_limit).await;
+    let projections = Projections::start(&roster, RunnerConfig::default())
         .await
         .unwrap();
-    let read_models = ReadModels::new(&runtime, db);
-    let mut state = ApiState::new(runtime, side.clone(), verification.clone(), read_models)
-        .with_body_limit(body_limit);
+    let read_models = ReadModels::open(&roster).await.unwrap();
+    let mut state = ApiState::new(roster.clone(), read_models);
     if let Some(probe) = probe {
         state = state.with_probe(probe);
     }
     let router = roster_api::router(state);
+    let side = roster.side.clone();
     let key = new_key(&side, &Scope::ALL).await;
     let queries_key = new_key(&side, &[Scope::Queries]).await;
     let commands_key = new_key(&side, &[Scope::Commands]).await;
     TestApi {
         router,
-        store,
+        store: roster.log.clone(),
         side,
         clock,
         key,
         queries_key,
         commands_key,
-        commands,
-        verification,
+        commands: roster.commands.clone(),
+        roster,
         _projections: projections,
         _dir: dir,
     }
@@ -231,7 +198,7 @@ impl TestApi {
             .verification
             .expect("a verification token")
             .nonce;
-        self.verification.token(member, &nonce)
+        self.roster.members.tickets().token(member, &nonce)
     }
 
     pub async fn org(&self, owner: Uuid, seat_limit: u32) -> Uuid {

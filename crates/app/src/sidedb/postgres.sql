@@ -35,3 +35,6 @@ CREATE TABLE IF NOT EXISTS api_throttle (
     hits         INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS api_throttle_window ON api_throttle (window_start);
+
+-- Earlier versions kept API key ids as UUID; the statements shared with SQLite compare text.
+ALTER TABLE api_keys ALTER COLUMN id TYPE TEXT USING id::text;

@@ -130,4 +130,38 @@ pub struct OrgSeatLimitChanged {
     pub at: DateTime<Utc>,
 }
 
+impl OrgEvent {
+    /// The organization the event is about.
+    pub fn org_id(&self) -> Uuid {
+        match self {
+            Self::Created(e) => e.org_id,
+            Self::MemberAdded(e) => e.org_id,
+            Self::MemberRemoved(e) => e.org_id,
+            Self::RoleDefined(e) => e.org_id,
+            Self::RoleAssigned(e) => e.org_id,
+            Self::RoleRevoked(e) => e.org_id,
+            Self::GroupCreated(e) => e.org_id,
+            Self::GroupRoleGranted(e) => e.org_id,
+            Self::GroupRoleRevoked(e) => e.org_id,
+            Self::GroupJoined(e) => e.org_id,
+            Self::GroupLeft(e) => e.org_id,
+            Self::SeatLimitChanged(e) => e.org_id,
+        }
+    }
+
+    /// The member the event is about, if it is about one (the owner, for the creation).
+    pub fn member_id(&self) -> Option<Uuid> {
+        match self {
+            Self::Created(e) => Some(e.owner_id),
+            Self::MemberAdded(e) => Some(e.member_id),
+            Self::MemberRemoved(e) => Some(e.member_id),
+            Self::RoleAssigned(e) => Some(e.member_id),
+            Self::RoleRevoked(e) => Some(e.member_id),
+            Self::GroupJoined(e) => Some(e.member_id),
+            Self::GroupLeft(e) => Some(e.member_id),
+            _ => None,
+        }
+    }
+}
+
 impl DomainEvent for OrgEvent {}

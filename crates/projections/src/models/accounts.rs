@@ -2,9 +2,9 @@
 //! columns are NULL once the member is erased (the erasure event clears them live; a replay
 //! after the key was destroyed never sees them).
 
-use roster_domain::MemberState;
+use roster_domain::{Member, MemberEvent, MemberState, Tagged};
 
-use crate::pipeline::{Body, Envelope};
+use crate::pipeline::Envelope;
 use crate::projection::{ACCOUNTS, Projection};
 use crate::rows::{Col, RowOp, TableDef, Val};
 
@@ -42,11 +42,11 @@ impl Projection for Accounts {
     }
 
     fn handles(&self, event_type: &str) -> bool {
-        event_type.starts_with("Member")
+        MemberEvent::has(event_type)
     }
 
     fn project(&self, envelope: &Envelope<'_>) -> Result<Vec<RowOp>, String> {
-        let Body::Member(event, state) = &envelope.body else {
+        let Some((event, state)) = envelope.of::<Member>() else {
             return Ok(Vec::new());
         };
         let member_id = Val::id(event.member_id());

@@ -5,11 +5,9 @@
 //! widely, so leaving personal data out of it is simpler and safer than masking it later,
 //! and it makes a replay after erasure equal to the live table.
 
-use roster_domain::{MemberEvent, OrgEvent};
+use roster_domain::{AnyEvent, MemberEvent, OrgEvent};
 use roster_store::ActorRef;
-use uuid::Uuid;
 
-use super::orgs::org_id;
 use crate::pipeline::{Body, Envelope};
 use crate::projection::{AUDIT, Projection};
 use crate::rows::{Col, RowOp, TableDef, Val};
@@ -54,8 +52,12 @@ impl Projection for Audit {
     fn project(&self, envelope: &Envelope<'_>) -> Result<Vec<RowOp>, String> {
         let recorded = envelope.recorded;
         let (member, org, summary) = match &envelope.body {
-            Body::Member(event, _) => (Some(event.member_id()), None, member_summary(event)),
-            Body::Org(event, _) => (org_member(event), Some(org_id(event)), org_summary(event)),
+            Body::Event(AnyEvent::Member(event), _) => {
+                (Some(event.member_id()), None, member_summary(event))
+            }
+            Body::Event(AnyEvent::Org(event), _) => {
+                (event.member_id(), Some(event.org_id()), org_summary(event))
+            }
             Body::Unknown | Body::Undecodable(_) => (None, None, recorded.event_type.clone()),
         };
         let (actor_kind, actor_id) = actor(&recorded.metadata.actor);
@@ -132,19 +134,6 @@ fn member_summary(event: &MemberEvent) -> String {
                 e.failure.kind.as_str()
             )
         }
-    }
-}
-
-fn org_member(event: &OrgEvent) -> Option<Uuid> {
-    match event {
-        OrgEvent::Created(e) => Some(e.owner_id),
-        OrgEvent::MemberAdded(e) => Some(e.member_id),
-        OrgEvent::MemberRemoved(e) => Some(e.member_id),
-        OrgEvent::RoleAssigned(e) => Some(e.member_id),
-        OrgEvent::RoleRevoked(e) => Some(e.member_id),
-        OrgEvent::GroupJoined(e) => Some(e.member_id),
-        OrgEvent::GroupLeft(e) => Some(e.member_id),
-        _ => None,
     }
 }
 

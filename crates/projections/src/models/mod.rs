@@ -2,5 +2,3 @@
 
 pub mod accounts;
 pub mod audit;
-pub mod orgs;
-pub mod permissions;

@@ -39,7 +39,7 @@ pub struct Visibility {
 impl ReadModels {
     pub async fn member(&self, member_id: Uuid) -> Result<Option<Account>, ProjectionError> {
         let sql = format!("SELECT {COLUMNS} FROM accounts_v1 WHERE member_id = $1");
-        let rows = self.db.query(&sql, vec![Val::id(member_id)]).await?;
+        let rows = self.db().query(&sql, vec![Val::id(member_id)]).await?;
         rows.first().map(|r| account(r)).transpose()
     }
 
@@ -59,7 +59,7 @@ impl ReadModels {
             sql.push_str(" AND status = $2");
         }
         sql.push_str(&format!(" ORDER BY member_id LIMIT {}", limit + 1));
-        let rows = self.db.query(&sql, params).await?;
+        let rows = self.db().query(&sql, params).await?;
         let mut items = rows
             .iter()
             .map(|r| account(r))

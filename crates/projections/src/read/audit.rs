@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 
-use super::orgs::text;
 use super::{Page, ReadModels};
 use crate::ProjectionError;
 use crate::rows::Val;
@@ -56,7 +55,7 @@ impl ReadModels {
             }
         }
         sql.push_str(&format!(" ORDER BY position LIMIT {}", limit + 1));
-        let rows = self.db.query(&sql, params).await?;
+        let rows = self.db().query(&sql, params).await?;
         let mut items: Vec<AuditEntry> = rows
             .iter()
             .map(|r| AuditEntry {
@@ -84,4 +83,9 @@ impl ReadModels {
         });
         Ok(Page { items, next })
     }
+}
+
+/// Column `i` as text (empty when NULL).
+fn text(row: &[Val], i: usize) -> String {
+    roster_sql::text_at(row, i).unwrap_or_default().to_owned()
 }

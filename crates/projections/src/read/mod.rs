@@ -1,29 +1,20 @@
 //! The query side: what the HTTP layer and the CLI read. Every query reads the views (the
-//! live generation), never the log, except the point-in-time permission questions, which
-//! fold the organization's stream up to the instant asked about.
+//! live generation), never the log.
 
 mod accounts;
 mod audit;
-mod orgs;
-mod permissions;
 mod status;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use roster_app::Runtime;
-use roster_app::clock::{Clock, SystemClock};
-use roster_store::DynStore;
-use roster_store::pii::Vault;
+use roster_app::Roster;
 use serde::Serialize;
 
 pub use accounts::{Account, Visibility};
 pub use audit::{AuditEntry, AuditFilter};
-pub use orgs::{OrgGroupView, OrgMemberView, OrgView};
 pub use status::{ProjectionStatus, ShadowStatus};
 
 use crate::ProjectionError;
-use crate::db::Db;
 
 /// Interval between checks while waiting for a projection to reach a position.
 const WAIT_STEP: Duration = Duration::from_millis(10);
@@ -56,29 +47,20 @@ impl std::fmt::Display for Lag {
 /// Queries over the read models.
 #[derive(Clone)]
 pub struct ReadModels {
-    db: Db,
-    store: DynStore,
-    vault: Vault,
-    clock: Arc<dyn Clock>,
+    roster: Roster,
 }
 
 impl ReadModels {
-    /// Queries with the wall clock (expiry of grants, lag in seconds).
-    pub fn new(runtime: &Runtime, db: Db) -> Self {
-        Self::with_clock(runtime, db, Arc::new(SystemClock))
+    /// The read models of `roster`, their bookkeeping tables created if missing.
+    pub async fn open(roster: &Roster) -> Result<Self, ProjectionError> {
+        crate::catalog::install(&roster.sql).await?;
+        Ok(Self {
+            roster: roster.clone(),
+        })
     }
 
-    pub fn with_clock(runtime: &Runtime, db: Db, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            db,
-            store: runtime.store.clone(),
-            vault: runtime.vault.clone(),
-            clock,
-        }
-    }
-
-    pub fn db(&self) -> &Db {
-        &self.db
+    pub fn db(&self) -> &roster_sql::Db {
+        &self.roster.sql
     }
 
     /// Waits until `projection` has applied every event up to `min_position`, at most
@@ -91,7 +73,7 @@ impl ReadModels {
     ) -> Result<(), ProjectionError> {
         let deadline = Instant::now() + timeout;
         loop {
-            let position = status::live_position(&self.db, projection).await?;
+            let position = status::live_position(self.db(), projection).await?;
             if position >= min_position {
                 return Ok(());
             }
@@ -106,8 +88,8 @@ impl ReadModels {
         }
     }
 
-    /// Position, lag (events and seconds) and state of every projection.
+    /// Position, lag (events and seconds) and state of every projection of this build.
     pub async fn status(&self) -> Result<Vec<ProjectionStatus>, ProjectionError> {
-        status::status(&self.db, &self.store, self.clock.now()).await
+        status::status(self.db(), &self.roster.log, self.roster.clock.now()).await
     }
 }

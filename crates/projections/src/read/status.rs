@@ -2,14 +2,14 @@
 //! it has not applied), state, parked events, and the shadow a rebuild is filling.
 
 use chrono::{DateTime, Utc};
-use roster_store::DynStore;
+use roster_store::DynLog;
 use serde::Serialize;
 
 use crate::ProjectionError;
 use crate::catalog::{fingerprint, int};
-use crate::db::Db;
 use crate::projection;
 use crate::rows::Val;
+use roster_sql::Db;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProjectionStatus {
@@ -17,7 +17,8 @@ pub struct ProjectionStatus {
     pub generation: i64,
     pub position: u64,
     pub head: u64,
-    /// Events in the log after `position`.
+    /// Events in the log after `position` (counted, not subtracted, where positions are not
+    /// dense).
     pub lag_events: u64,
     /// Age of the oldest event not applied yet; 0 when caught up.
     pub lag_seconds: f64,
@@ -42,7 +43,7 @@ pub struct ShadowStatus {
 
 pub(super) async fn status(
     db: &Db,
-    store: &DynStore,
+    store: &DynLog,
     now: DateTime<Utc>,
 ) -> Result<Vec<ProjectionStatus>, ProjectionError> {
     let head = store.head().await?;
@@ -66,6 +67,7 @@ pub(super) async fn status(
             Vec::new(),
         )
         .await?;
+    let known = projection::all();
     let mut out = Vec::new();
     for row in &live {
         let name = row
@@ -73,8 +75,12 @@ pub(super) async fn status(
             .and_then(Val::as_text)
             .unwrap_or_default()
             .to_owned();
+        // Tables of a projection this build no longer has stay as they were, unread.
+        let Some(built_by) = known.iter().find(|p| p.name() == name) else {
+            continue;
+        };
         let position = to_u64(int(row, 2)?);
-        let (lag_events, lag_seconds) = lag(store, head, position, now).await?;
+        let lag = store.lag(position).await?;
         let rebuilding = match shadows
             .iter()
             .find(|s| s.first().and_then(Val::as_text) == Some(&name))
@@ -84,7 +90,7 @@ pub(super) async fn status(
                 Some(ShadowStatus {
                     generation: int(shadow, 1)?,
                     position,
-                    lag_events: head.saturating_sub(position),
+                    lag_events: store.lag(position).await?.events,
                 })
             }
             None => None,
@@ -99,8 +105,8 @@ pub(super) async fn status(
             generation: int(row, 1)?,
             position,
             head,
-            lag_events,
-            lag_seconds,
+            lag_events: lag.events,
+            lag_seconds: lag.seconds(now),
             state: row
                 .get(3)
                 .and_then(Val::as_text)
@@ -108,12 +114,7 @@ pub(super) async fn status(
                 .to_owned(),
             parked,
             error: row.get(4).and_then(Val::as_text).map(str::to_owned),
-            outdated: projection::all()
-                .iter()
-                .find(|p| p.name() == name)
-                .is_some_and(|p| {
-                    row.get(5).and_then(Val::as_text) != Some(fingerprint(p).as_str())
-                }),
+            outdated: row.get(5).and_then(Val::as_text) != Some(fingerprint(built_by).as_str()),
             rebuilding,
             name,
         });
@@ -134,26 +135,6 @@ pub(super) async fn live_position(db: &Db, name: &str) -> Result<u64, Projection
         .first()
         .ok_or_else(|| ProjectionError::UnknownProjection(name.to_owned()))?;
     Ok(to_u64(int(row, 0)?))
-}
-
-async fn lag(
-    store: &DynStore,
-    head: u64,
-    position: u64,
-    now: DateTime<Utc>,
-) -> Result<(u64, f64), ProjectionError> {
-    // Positions are dense (both backends assign them in commit order without holes), so the
-    // lag is a subtraction: a readiness probe must not count the log on every call.
-    let events = head.saturating_sub(position);
-    if events == 0 {
-        return Ok((0, 0.0));
-    }
-    let oldest = store.read_all(position, 1).await?;
-    let seconds = oldest.first().map_or(0.0, |e| {
-        let age = now - e.metadata.recorded_at;
-        (age.num_milliseconds().max(0) as f64) / 1000.0
-    });
-    Ok((events, seconds))
 }
 
 fn to_u64(v: i64) -> u64 {

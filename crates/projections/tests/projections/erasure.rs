@@ -21,7 +21,7 @@ async fn erasure_masks_personal_data_in_accounts_and_audit(backend: Backend) {
 
     env.member(id, MemberCommand::RequestErasure(RequestMemberErasure {}))
         .await;
-    env.runtime.vault.shred(id).await.unwrap();
+    env.roster.vault.shred(id).await.unwrap();
     env.caught_up().await;
 
     let account = env.read.member(id).await.unwrap().unwrap();
@@ -45,9 +45,7 @@ async fn erasure_masks_personal_data_in_accounts_and_audit(backend: Backend) {
         operator: "test".into(),
         ..RebuildOptions::default()
     };
-    rebuild(&env.runtime, &env.db, options, |_| {})
-        .await
-        .unwrap();
+    rebuild(&env.roster, options, |_| {}).await.unwrap();
     assert_same_tables(&live, &env.snapshot().await);
     runner.shutdown().await;
 }

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use roster_app::clock::{ManualClock, V7Ids};
-use roster_app::verification::{DEFAULT_TOKEN_TTL, Verification};
-use roster_app::{CommandHandler, CommandMeta, Runtime};
+use roster_app::clock::ManualClock;
+pub use roster_app::testing::Backend;
+use roster_app::{CommandMeta, Roster, testing};
 use roster_domain::member::{
     ConfirmMemberEmail, EditMemberProfile, IssueMemberVerification, RegisterMember, Visibility,
 };
@@ -19,23 +19,16 @@ use roster_domain::org::{
 use roster_domain::{Member, MemberCommand, OrgCommand, Organization};
 use roster_projections::rows::Val;
 use roster_projections::{Db, EngineConfig, Projections, ReadModels, RunnerConfig, projection};
-use roster_store::pii::{MasterKey, Vault};
-use roster_store::{ActorRef, DynStore};
+use roster_store::ActorRef;
 use tempfile::TempDir;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
 pub struct Env {
-    pub runtime: Runtime,
+    pub roster: Roster,
     pub db: Db,
     pub read: ReadModels,
     pub clock: Arc<ManualClock>,
-    _dir: Option<TempDir>,
+    _dir: TempDir,
 }
 
 pub fn t0() -> DateTime<Utc> {
@@ -43,34 +36,15 @@ pub fn t0() -> DateTime<Utc> {
 }
 
 pub async fn env(backend: Backend) -> Env {
-    let (store, db, dir): (DynStore, Db, Option<TempDir>) = match backend {
-        Backend::Sqlite => {
-            let (store, dir) = roster_store::testing::sqlite_temp().await;
-            let db = Db::sqlite(store.path()).await.unwrap();
-            (Arc::new(store), db, Some(dir))
-        }
-        Backend::Postgres => {
-            let store = roster_store::testing::postgres_temp().await;
-            let db = Db::postgres(store.connect_options().clone()).await.unwrap();
-            (Arc::new(store), db, None)
-        }
-    };
-    let vault = Vault::new(&MasterKey::generate(), store.clone());
-    let clock = Arc::new(ManualClock::new(t0()));
-    let commands =
-        CommandHandler::new(store.clone(), vault.clone(), clock.clone(), Arc::new(V7Ids));
-    let runtime = Runtime {
-        store,
-        vault,
-        commands,
-    };
-    let read = ReadModels::with_clock(&runtime, db.clone(), clock.clone());
+    let (settings, dir) = testing::settings(backend).await;
+    let test = testing::open_at(settings, dir, t0()).await;
+    let read = ReadModels::open(&test.roster).await.unwrap();
     Env {
-        runtime,
-        db,
+        db: test.roster.sql.clone(),
+        roster: test.roster,
         read,
-        clock,
-        _dir: dir,
+        clock: test.clock,
+        _dir: test.dir,
     }
 }
 
@@ -79,13 +53,11 @@ impl Env {
         let config = RunnerConfig {
             engine: fast_retries(),
         };
-        Projections::start(&self.runtime, self.db.clone(), config)
-            .await
-            .unwrap()
+        Projections::start(&self.roster, config).await.unwrap()
     }
 
     pub async fn head(&self) -> u64 {
-        self.runtime.store.head().await.unwrap()
+        self.roster.log.head().await.unwrap()
     }
 
     /// Waits until every projection has applied the whole log.
@@ -100,7 +72,7 @@ impl Env {
     }
 
     pub async fn register(&self, name: &str) -> Uuid {
-        let id = self.runtime.commands.new_id();
+        let id = self.roster.commands.new_id();
         let command = MemberCommand::Register(RegisterMember {
             member_id: id,
             email: format!("{}-{}@example.com", name.to_lowercase(), id.simple()),
@@ -114,18 +86,10 @@ impl Env {
         id
     }
 
-    fn verification(&self) -> Verification {
-        Verification::new(
-            self.runtime.vault.clone(),
-            self.runtime.store.clone(),
-            DEFAULT_TOKEN_TTL,
-        )
-    }
-
     /// Issues a verification token and confirms the member's email with it (by its hash, as
     /// the API does after looking the presented token up).
     pub async fn confirm(&self, id: Uuid) {
-        let ticket = self.verification().ticket(id);
+        let ticket = self.roster.members.tickets().ticket(id);
         let token_hash = ticket.token_hash.clone();
         self.member(
             id,
@@ -140,7 +104,7 @@ impl Env {
     }
 
     pub async fn member(&self, id: Uuid, command: MemberCommand) {
-        self.runtime
+        self.roster
             .commands
             .execute::<Member>(id, &command, &meta())
             .await
@@ -148,7 +112,7 @@ impl Env {
     }
 
     pub async fn org(&self, id: Uuid, command: OrgCommand) {
-        self.runtime
+        self.roster
             .commands
             .execute::<Organization>(id, &command, &meta())
             .await
@@ -177,7 +141,7 @@ impl Env {
             }
             ids.push(id);
         }
-        let org = self.runtime.commands.new_id();
+        let org = self.roster.commands.new_id();
         self.org_setup(org, &ids).await;
         (ids, org)
     }
@@ -203,7 +167,7 @@ impl Env {
             }),
         )
         .await;
-        let group = self.runtime.commands.new_id();
+        let group = self.roster.commands.new_id();
         self.org(
             org,
             OrgCommand::CreateGroup(CreateOrgGroup {

@@ -13,7 +13,9 @@ async fn lag_is_reported_correctly_while_a_projection_is_held(backend: Backend) 
     env.register("Early").await;
     env.caught_up().await;
 
-    operator::hold(&env.db, "accounts_v1", "ops").await.unwrap();
+    operator::hold(&env.roster, "accounts_v1", "ops")
+        .await
+        .unwrap();
     let mut late = Vec::new();
     for name in ["A", "B", "C"] {
         late.push(env.register(name).await);
@@ -52,7 +54,7 @@ async fn lag_is_reported_correctly_while_a_projection_is_held(backend: Backend) 
     }
     assert!(env.read.member(late[0]).await.unwrap().is_none());
 
-    operator::release(&env.db, "accounts_v1", "ops")
+    operator::release(&env.roster, "accounts_v1", "ops")
         .await
         .unwrap();
     env.read

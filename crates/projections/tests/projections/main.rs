@@ -6,7 +6,6 @@ mod harness;
 
 mod erasure;
 mod lag;
-mod permissions;
 mod poison;
 mod replay;
 mod versions;
@@ -18,12 +17,12 @@ macro_rules! on_both_backends {
         mod $case {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$case($crate::harness::Backend::Sqlite).await
+                super::$case(roster_app::testing::Backend::Sqlite).await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                super::$case($crate::harness::Backend::Postgres).await
+                super::$case(roster_app::testing::Backend::Postgres).await
             }
         }
     };

@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use roster_app::Runtime;
+use roster_app::clock::V7Ids;
+use roster_domain::{MemberEvent, Tagged};
 use roster_projections::engine::{Engine, Outcome};
 use roster_projections::pipeline::Envelope;
 use roster_projections::rows::{Col, RowOp, TableDef, Val};
 use roster_projections::{Policy, Projection, Projections, RunnerConfig, State, catalog, operator};
-use roster_store::pii::{MasterKey, Vault};
+use roster_store::pii::MasterKey;
 use roster_store::{AppendRequest, ExpectedVersion, Metadata, NewEvent};
 use serde_json::json;
 use uuid::Uuid;
@@ -42,11 +43,11 @@ async fn a_poisoned_event_is_parked_and_the_projection_continues(backend: Backen
 
     // Still undecodable: a retry fails and leaves it parked.
     assert!(
-        operator::retry(&env.runtime, &env.db, "accounts_v1", position, "ops")
+        operator::retry(&env.roster, "accounts_v1", position, "ops")
             .await
             .is_err()
     );
-    operator::skip(&env.db, "accounts_v1", position, "ops")
+    operator::skip(&env.roster, "accounts_v1", position, "ops")
         .await
         .unwrap();
     let parked = operator::parked(&env.db, Some("accounts_v1"), false)
@@ -88,13 +89,7 @@ async fn append_poison(env: &Env) -> (Uuid, u64) {
         ExpectedVersion::NoStream,
         vec![event],
     );
-    let position = env
-        .runtime
-        .store
-        .append(request)
-        .await
-        .unwrap()
-        .last_position;
+    let position = env.roster.log.append(request).await.unwrap().last_position;
     (poison, position)
 }
 
@@ -122,7 +117,7 @@ impl Projection for Stopper {
     }
 
     fn handles(&self, event_type: &str) -> bool {
-        event_type.starts_with("Member")
+        MemberEvent::has(event_type)
     }
 
     fn project(&self, _envelope: &Envelope<'_>) -> Result<Vec<RowOp>, String> {
@@ -138,12 +133,7 @@ async fn a_projection_whose_policy_is_stop_stops_before_the_poison_event(backend
     let projections: Vec<Arc<dyn Projection>> = vec![Arc::new(Stopper)];
     catalog::ensure(&env.db, &projections).await.unwrap();
     let mut slots = catalog::live_slots(&env.db, &projections).await.unwrap();
-    let mut engine = Engine::new(
-        env.runtime.store.clone(),
-        env.runtime.vault.clone(),
-        env.db.clone(),
-        fast_retries(),
-    );
+    let mut engine = Engine::new(&env.roster, fast_retries());
     for _ in 0..5 {
         if engine.step(&mut slots).await.unwrap() == Outcome::Idle {
             break;
@@ -170,14 +160,15 @@ async fn a_parked_event_is_applied_by_a_retry_once_its_cause_is_fixed(backend: B
     let env = env(backend).await;
     let member = env.register("Kim").await;
     // A runner started with the wrong master key cannot open the sealed registration.
-    let wrong_vault = Vault::new(&MasterKey::generate(), env.runtime.store.clone());
-    let wrong = Runtime::with_store(env.runtime.store.clone(), wrong_vault);
+    let mut settings = (*env.roster.settings).clone();
+    settings.master_key = Some(MasterKey::generate().to_base64());
+    let wrong = roster_app::open(settings, env.clock.clone(), Arc::new(V7Ids))
+        .await
+        .unwrap();
     let config = RunnerConfig {
         engine: fast_retries(),
     };
-    let runner = Projections::start(&wrong, env.db.clone(), config)
-        .await
-        .unwrap();
+    let runner = Projections::start(&wrong, config).await.unwrap();
     env.caught_up().await;
     runner.shutdown().await;
     let parked = operator::parked(&env.db, Some("accounts_v1"), false)
@@ -193,7 +184,7 @@ async fn a_parked_event_is_applied_by_a_retry_once_its_cause_is_fixed(backend: B
 
     // With the right key, the operator retries it.
     let position = parked[0].position;
-    operator::retry(&env.runtime, &env.db, "accounts_v1", position, "ops")
+    operator::retry(&env.roster, "accounts_v1", position, "ops")
         .await
         .unwrap();
     let account = env.read.member(member).await.unwrap().unwrap();

@@ -22,11 +22,9 @@ async fn a_full_replay_equals_the_live_tables(backend: Backend) {
     env.caught_up().await;
     let live = env.snapshot().await;
     assert_eq!(live["accounts_v1"].len(), 12);
-    assert!(!live["permissions_v1"].is_empty());
+    assert!(!live["audit_v1"].is_empty());
 
-    let report = rebuild(&env.runtime, &env.db, options(), |_| {})
-        .await
-        .unwrap();
+    let report = rebuild(&env.roster, options(), |_| {}).await.unwrap();
     assert!(report.swapped);
     assert_eq!(report.position, env.head().await);
     env.caught_up().await;
@@ -50,9 +48,7 @@ async fn a_dry_run_counts_events_and_changes_nothing(backend: Backend) {
         dry_run: true,
         ..options()
     };
-    let report = rebuild(&env.runtime, &env.db, options, |_| {})
-        .await
-        .unwrap();
+    let report = rebuild(&env.roster, options, |_| {}).await.unwrap();
     assert!(!report.swapped);
     assert_eq!(report.events, env.head().await);
     assert!(
@@ -83,7 +79,7 @@ async fn a_rebuild_while_commands_keep_arriving_ends_caught_up_and_consistent(ba
         })
     };
     let mut progress = Vec::new();
-    let report = rebuild(&env.runtime, &env.db, options(), |p| progress.push(p))
+    let report = rebuild(&env.roster, options(), |p| progress.push(p))
         .await
         .unwrap();
     writer.await.unwrap();
@@ -93,9 +89,7 @@ async fn a_rebuild_while_commands_keep_arriving_ends_caught_up_and_consistent(ba
     env.caught_up().await;
     let after_rebuild = env.snapshot().await;
     assert_eq!(after_rebuild["accounts_v1"].len(), 36);
-    rebuild(&env.runtime, &env.db, options(), |_| {})
-        .await
-        .unwrap();
+    rebuild(&env.roster, options(), |_| {}).await.unwrap();
     env.caught_up().await;
     assert_same_tables(&after_rebuild, &env.snapshot().await);
     runner.shutdown().await;
@@ -112,9 +106,7 @@ async fn one_projection_is_rebuilt_alone(backend: Backend) {
         names: vec!["accounts_v1".into()],
         ..options()
     };
-    rebuild(&env.runtime, &env.db, options, |_| {})
-        .await
-        .unwrap();
+    rebuild(&env.roster, options, |_| {}).await.unwrap();
     assert_same_tables(&live, &env.snapshot().await);
     let status = env.read.status().await.unwrap();
     let generation = |name: &str| status.iter().find(|s| s.name == name).unwrap().generation;

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use roster_projections::db::Stmt;
+use roster_sql::Stmt;
 
 use crate::harness::{Backend, env};
 use crate::on_both_backends;

@@ -12,6 +12,7 @@ use crate::keys::{KeyState, KeyStore};
 /// Rounds of `destroy` against concurrent creates of the same key before giving up.
 const DESTROY_ATTEMPTS: usize = 5;
 
+#[derive(Clone)]
 pub(super) struct PgKeys {
     pool: PgPool,
 }

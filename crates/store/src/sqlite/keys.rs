@@ -13,6 +13,7 @@ use super::writer::Job;
 use crate::StoreError;
 use crate::keys::{KeyState, KeyStore};
 
+#[derive(Clone)]
 pub(super) struct SqliteKeys {
     shared: Arc<Shared>,
 }
@@ -62,9 +63,10 @@ fn state(conn: &Connection, subject: Uuid) -> Result<KeyState, StoreError> {
     }
 }
 
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339()
-}
+/// The database's own time for the key table's bookkeeping columns (when a key was made or
+/// destroyed): a record about the table, not a fact Roster decides on, like PostgreSQL's
+/// `now()` on that backend.
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 #[async_trait]
 impl KeyStore for SqliteKeys {
@@ -74,11 +76,11 @@ impl KeyStore for SqliteKeys {
             return Ok(current);
         }
         self.write(move |tx| {
-            tx.prepare_cached(
-                "INSERT INTO data_keys (subject, wrapped, created_at) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT DO NOTHING",
-            )?
-            .execute(rusqlite::params![&subject.as_bytes()[..], wrapped, now()])?;
+            tx.prepare_cached(&format!(
+                "INSERT INTO data_keys (subject, wrapped, created_at) VALUES (?1, ?2, {NOW}) \
+                 ON CONFLICT DO NOTHING"
+            ))?
+            .execute(rusqlite::params![&subject.as_bytes()[..], wrapped])?;
             state(tx, subject)
         })
         .await
@@ -108,13 +110,13 @@ impl KeyStore for SqliteKeys {
         self.write(move |tx| {
             let was_live = matches!(state(tx, subject)?, KeyState::Live(_));
             // A subject without a key gets a tombstone too, so no key is ever made for it later.
-            tx.prepare_cached(
+            tx.prepare_cached(&format!(
                 "INSERT INTO data_keys (subject, wrapped, created_at, destroyed_at) \
-                 VALUES (?1, NULL, ?2, ?2) \
+                 VALUES (?1, NULL, {NOW}, {NOW}) \
                  ON CONFLICT (subject) DO UPDATE SET wrapped = NULL, \
-                 destroyed_at = COALESCE(data_keys.destroyed_at, excluded.destroyed_at)",
-            )?
-            .execute(rusqlite::params![&subject.as_bytes()[..], now()])?;
+                 destroyed_at = COALESCE(data_keys.destroyed_at, excluded.destroyed_at)"
+            ))?
+            .execute(rusqlite::params![&subject.as_bytes()[..]])?;
             Ok(was_live)
         })
         .await

@@ -47,6 +47,27 @@ pub async fn appends_and_reads_back_a_stream_and_the_global_log(fx: Fixture) {
     assert_eq!(store.head().await.unwrap(), 5);
 }
 
+pub async fn lag_counts_the_events_after_a_position_and_dates_the_oldest(fx: Fixture) {
+    let store = &fx.store;
+    let caught_up = store.lag(0).await.unwrap();
+    assert_eq!((caught_up.events, caught_up.oldest_at), (0, None));
+    let sent = events("MemberRegistered.v1", 4);
+    append_ok(
+        store,
+        &stream_name("member"),
+        ExpectedVersion::NoStream,
+        sent.clone(),
+    )
+    .await;
+    let all = read_everything(store).await;
+    let lag = store.lag(all[0].position).await.unwrap();
+    assert_eq!(lag.events, 3);
+    assert!(!lag.at_least);
+    assert_eq!(lag.oldest_at, Some(sent[1].metadata.recorded_at));
+    let head = store.head().await.unwrap();
+    assert_eq!(store.lag(head).await.unwrap().events, 0);
+}
+
 pub async fn an_empty_log_has_head_zero_and_reads_nothing(fx: Fixture) {
     assert_eq!(fx.store.head().await.unwrap(), 0);
     assert!(fx.store.read_all(0, 10).await.unwrap().is_empty());
@@ -269,6 +290,7 @@ pub async fn appended_events_survive_reopening_the_store(fx: Fixture) {
         store,
         reopen,
         guard: _guard,
+        ..
     } = fx;
     let s = stream_name("member");
     let sent = events("A.v1", 4);

@@ -193,19 +193,25 @@ pub async fn an_append_of_claims_alone_is_allowed(fx: Fixture) {
 }
 
 pub async fn claim_owner_names_the_holder_until_the_claim_is_released(fx: Fixture) {
-    let store = &fx.store;
+    let (store, claims) = (&fx.store, &fx.claims);
     assert_eq!(
-        store.claim_owner("email", "ann@example.com").await.unwrap(),
+        claims
+            .claim_owner("email", "ann@example.com")
+            .await
+            .unwrap(),
         None
     );
     store
         .append(register("member-a", vec![claim("ann@example.com", "a")]))
         .await
         .unwrap();
-    let owner = store.claim_owner("email", "ann@example.com").await.unwrap();
+    let owner = claims
+        .claim_owner("email", "ann@example.com")
+        .await
+        .unwrap();
     assert_eq!(owner.as_deref(), Some("a"));
     assert_eq!(
-        store
+        claims
             .claim_owner("other-scope", "ann@example.com")
             .await
             .unwrap(),
@@ -219,7 +225,10 @@ pub async fn claim_owner_names_the_holder_until_the_claim_is_released(fx: Fixtur
     .with_claims(vec![release("ann@example.com", "a")]);
     store.append(release_it).await.unwrap();
     assert_eq!(
-        store.claim_owner("email", "ann@example.com").await.unwrap(),
+        claims
+            .claim_owner("email", "ann@example.com")
+            .await
+            .unwrap(),
         None
     );
 }

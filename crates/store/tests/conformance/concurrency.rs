@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use roster_store::subscription::subscribe;
-use roster_store::{AppendError, AppendRequest, DynStore, ExpectedVersion};
+use roster_store::{AppendError, AppendRequest, DynLog, ExpectedVersion};
 use tokio::sync::watch;
 
 use super::{Fixture, append_ok, event, events, read_everything, stream_name, within};
@@ -25,7 +25,7 @@ fn expected_before(version: u64) -> ExpectedVersion {
 }
 
 /// Appends `APPENDS_EACH` single events to its own stream, each with the exact version.
-async fn appender(store: DynStore) -> String {
+async fn appender(store: DynLog) -> String {
     let stream = stream_name("member");
     for version in 0..APPENDS_EACH {
         append_ok(
@@ -40,7 +40,7 @@ async fn appender(store: DynStore) -> String {
 }
 
 /// Tries to write every version of the contended stream once; returns the versions it won.
-async fn racer(store: DynStore, stream: String) -> Vec<(u64, uuid::Uuid)> {
+async fn racer(store: DynLog, stream: String) -> Vec<(u64, uuid::Uuid)> {
     let mut won = Vec::new();
     for version in 0..ROUNDS {
         let e = event("Raced.v1", version);
@@ -117,7 +117,7 @@ pub async fn concurrent_appenders_and_racers_commit_exactly_once_per_version(fx:
 }
 
 /// Appends batches of one to three events to its own stream until the deadline.
-async fn steady_appender(store: DynStore, deadline: Instant) {
+async fn steady_appender(store: DynLog, deadline: Instant) {
     let stream = stream_name("member");
     let mut n = 0;
     while Instant::now() < deadline && n < 300 {
@@ -133,7 +133,7 @@ async fn steady_appender(store: DynStore, deadline: Instant) {
 }
 
 /// Collects positions from a subscription until it has seen `last` (once that is known).
-async fn collect_until(store: DynStore, mut last: watch::Receiver<u64>) -> Vec<u64> {
+async fn collect_until(store: DynLog, mut last: watch::Receiver<u64>) -> Vec<u64> {
     let mut sub = subscribe(store, 0);
     let mut seen = Vec::new();
     loop {

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::Fixture;
 
 pub async fn a_data_key_is_created_once_and_then_returned(fx: Fixture) {
-    let keys = fx.store.keys();
+    let keys = &fx.keys;
     let subject = Uuid::now_v7();
     assert_eq!(keys.get(subject).await.unwrap(), KeyState::Missing);
     let first = keys.get_or_create(subject, vec![1; 32]).await.unwrap();
@@ -21,7 +21,7 @@ pub async fn a_data_key_is_created_once_and_then_returned(fx: Fixture) {
 }
 
 pub async fn get_many_reports_live_destroyed_and_missing_keys(fx: Fixture) {
-    let keys = fx.store.keys();
+    let keys = &fx.keys;
     let (live, destroyed, missing) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
     keys.get_or_create(live, vec![7; 32]).await.unwrap();
     keys.get_or_create(destroyed, vec![8; 32]).await.unwrap();
@@ -35,7 +35,7 @@ pub async fn get_many_reports_live_destroyed_and_missing_keys(fx: Fixture) {
 }
 
 pub async fn a_destroyed_key_is_never_recreated(fx: Fixture) {
-    let keys = fx.store.keys();
+    let keys = &fx.keys;
     let subject = Uuid::now_v7();
     keys.get_or_create(subject, vec![3; 32]).await.unwrap();
     assert!(keys.destroy(subject).await.unwrap());
@@ -52,7 +52,7 @@ pub async fn a_destroyed_key_is_never_recreated(fx: Fixture) {
 }
 
 pub async fn destroying_a_subject_without_a_key_leaves_a_tombstone(fx: Fixture) {
-    let keys = fx.store.keys();
+    let keys = &fx.keys;
     let subject = Uuid::now_v7();
     assert!(!keys.destroy(subject).await.unwrap());
     assert_eq!(keys.get(subject).await.unwrap(), KeyState::Destroyed);

@@ -17,19 +17,39 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use roster_store::{
-    ActorRef, AppendOutcome, AppendRequest, DynStore, ExpectedVersion, Metadata, NewEvent,
-    RecordedEvent,
+    ActorRef, AppendOutcome, AppendRequest, DynClaims, DynKeys, DynLog, ExpectedVersion, LogParts,
+    Metadata, NewEvent, RecordedEvent,
 };
 use uuid::Uuid;
 
 /// A fresh, empty store, and the way to open another handle on the same data.
 pub struct Fixture {
-    pub store: DynStore,
+    pub store: DynLog,
+    /// The claim index and the data keys beside the log.
+    pub claims: DynClaims,
+    pub keys: DynKeys,
     /// Opens a NEW store (new connections, new writer) on the same file or schema, as a
     /// restarted or second process would.
-    pub reopen: Box<dyn Fn() -> BoxFuture<'static, DynStore> + Send + Sync>,
+    pub reopen: Box<dyn Fn() -> BoxFuture<'static, DynLog> + Send + Sync>,
     /// Keeps temporary files alive for as long as the fixture.
     pub guard: Box<dyn Any + Send + Sync>,
+}
+
+impl Fixture {
+    /// The seams of a freshly opened store, how to reopen its log, and what keeps it alive.
+    pub fn new(
+        parts: LogParts,
+        reopen: impl Fn() -> BoxFuture<'static, DynLog> + Send + Sync + 'static,
+        guard: impl Any + Send + Sync,
+    ) -> Self {
+        Self {
+            store: parts.log,
+            claims: parts.claims,
+            keys: parts.keys,
+            reopen: Box::new(reopen),
+            guard: Box::new(guard),
+        }
+    }
 }
 
 /// One `#[tokio::test]` per conformance case, each on a fresh store from `$fixture()`.
@@ -39,6 +59,7 @@ macro_rules! conformance_suite {
         $crate::conformance_suite!(@cases $fixture;
             append::appends_and_reads_back_a_stream_and_the_global_log,
             append::an_empty_log_has_head_zero_and_reads_nothing,
+            append::lag_counts_the_events_after_a_position_and_dates_the_oldest,
             append::expected_version_any_no_stream_and_exact_are_enforced,
             append::a_conflict_reports_the_expected_and_the_actual_version,
             append::a_retried_append_writes_nothing_and_returns_the_first_outcome,
@@ -106,7 +127,7 @@ pub fn stream_name(prefix: &str) -> String {
 
 /// Appends and fails the test on any error.
 pub async fn append_ok(
-    store: &DynStore,
+    store: &DynLog,
     stream: &str,
     expected: ExpectedVersion,
     events: Vec<NewEvent>,
@@ -118,7 +139,7 @@ pub async fn append_ok(
 }
 
 /// The whole log, read in pages.
-pub async fn read_everything(store: &DynStore) -> Vec<RecordedEvent> {
+pub async fn read_everything(store: &DynLog) -> Vec<RecordedEvent> {
     let mut all = Vec::new();
     loop {
         let after = all.last().map_or(0, |e: &RecordedEvent| e.position);

@@ -1,17 +1,14 @@
-//! The PostgreSQL side: a small pool of our own on the store's connect options (which carry
-//! the schema in `search_path`).
+//! PostgreSQL: a pool (of our own, or one shared with a library on the same database); the
+//! connect options carry the schema in `search_path`.
 
 use std::time::Duration;
 
+use sqlx::Row as _;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::query::Query;
-use sqlx::{AssertSqlSafe, PgPool, Postgres, Row};
+use sqlx::{AssertSqlSafe, PgPool, Postgres};
 
-use super::Stmt;
-use crate::ProjectionError;
-use crate::rows::{Col, Val};
-
-const POOL_SIZE: u32 = 4;
+use crate::{Col, Row, SqlError, Stmt, Val};
 
 /// Serialises concurrent schema changes of several processes (`CREATE TABLE IF NOT EXISTS`
 /// is not safe against a concurrent twin on PostgreSQL).
@@ -23,31 +20,34 @@ pub struct PgDb {
 }
 
 impl PgDb {
-    pub async fn connect(options: PgConnectOptions) -> Result<Self, ProjectionError> {
+    pub(crate) fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub(crate) async fn connect(options: PgConnectOptions, size: u32) -> Result<Self, SqlError> {
         let pool = PgPoolOptions::new()
-            .max_connections(POOL_SIZE)
+            .max_connections(size)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
         Ok(Self { pool })
     }
 
-    pub async fn query(
-        &self,
-        sql: &str,
-        params: Vec<Val>,
-    ) -> Result<Vec<Vec<Val>>, ProjectionError> {
-        let mut query = sqlx::query(AssertSqlSafe(sql.to_owned()));
-        for value in params {
-            query = bind(query, value, Col::Text);
-        }
-        let rows = query.fetch_all(&self.pool).await?;
+    /// Rows of a query (also of a writing statement with `RETURNING`: every pooled connection
+    /// may write).
+    pub(crate) async fn query(&self, sql: &str, params: Vec<Val>) -> Result<Vec<Row>, SqlError> {
+        let rows = statement(sql, params).fetch_all(&self.pool).await?;
         Ok(rows.iter().map(values).collect())
     }
 
-    pub async fn transaction(&self, statements: Vec<Stmt>) -> Result<(), ProjectionError> {
+    pub(crate) async fn execute(&self, sql: &str, params: Vec<Val>) -> Result<u64, SqlError> {
+        let done = statement(sql, params).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
+    pub(crate) async fn transaction(&self, statements: Vec<Stmt>) -> Result<(), SqlError> {
         let mut tx = self.pool.begin().await?;
-        if statements.iter().any(|s| s.sql.starts_with("CREATE ")) {
+        if statements.iter().any(|s| is_ddl(&s.sql)) {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(DDL_LOCK)
                 .execute(&mut *tx)
@@ -65,7 +65,7 @@ impl PgDb {
             if let Some(expected) = expected
                 && changed != expected
             {
-                return Err(ProjectionError::Conflict(format!(
+                return Err(SqlError::Conflict(format!(
                     "{sql}: changed {changed} rows, expected {expected}"
                 )));
             }
@@ -73,6 +73,20 @@ impl PgDb {
         tx.commit().await?;
         Ok(())
     }
+}
+
+fn is_ddl(sql: &str) -> bool {
+    ["CREATE ", "ALTER ", "DROP "]
+        .iter()
+        .any(|verb| sql.starts_with(verb))
+}
+
+fn statement(sql: &str, params: Vec<Val>) -> Query<'static, Postgres, PgArguments> {
+    let mut query = sqlx::query(AssertSqlSafe(sql.to_owned()));
+    for value in params {
+        query = bind(query, value, Col::Text);
+    }
+    query
 }
 
 fn bind(
@@ -83,8 +97,10 @@ fn bind(
     match (value, col) {
         (Val::Int(v), _) => query.bind(v),
         (Val::Text(v), _) => query.bind(v),
+        (Val::Bytes(v), _) => query.bind(v),
         (Val::Null, Col::Int) => query.bind(None::<i64>),
         (Val::Null, Col::Text) => query.bind(None::<String>),
+        (Val::Null, Col::Bytes) => query.bind(None::<Vec<u8>>),
     }
 }
 
@@ -99,6 +115,9 @@ fn values(row: &PgRow) -> Vec<Val> {
             }
             if let Ok(v) = row.try_get::<Option<i32>, _>(i) {
                 return v.map_or(Val::Null, |v| Val::Int(i64::from(v)));
+            }
+            if let Ok(v) = row.try_get::<Option<Vec<u8>>, _>(i) {
+                return v.map_or(Val::Null, Val::Bytes);
             }
             Val::Null
         })

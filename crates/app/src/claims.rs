@@ -1,18 +1,23 @@
-//! Cross-aggregate rules of members and organizations that the pure domain cannot see:
-//! one member per email (a claim written with the registration), a verification token leads
-//! to one member (a claim written with the token), and org commands that name members must
-//! name registered ones.
+//! Values held uniquely across the whole log, claimed in the transaction of the append that
+//! takes them (see [`UniqueClaims`]): one member per email, and a verification token leads to
+//! one member.
 
-use roster_domain::DomainError;
-use roster_domain::member::MemberStatus;
-use roster_domain::org::{AddOrgMember, CreateOrg};
-use roster_domain::{Member, MemberEvent, MemberState, OrgCommand, OrgEvent, Organization};
+use roster_domain::{Aggregate, Member, MemberEvent, MemberState, Organization};
+use roster_store::ClaimOp;
 use roster_store::pii::Vault;
-use roster_store::{ActorRef, ClaimOp};
 use uuid::Uuid;
 
-use crate::verification::TOKEN_SCOPE;
-use crate::{AppError, CommandHandler, CommandMeta, Handled, UniqueClaims};
+use crate::members::tickets::TOKEN_SCOPE;
+
+/// Values an aggregate holds uniquely across the whole log (a member's email): the claims and
+/// releases its new events imply, written in the same transaction as the append. The state
+/// before the events is given because a release must name what was claimed (an erased
+/// member's email is in the state, not in the erasure event).
+pub trait UniqueClaims: Aggregate {
+    fn claims(_before: &Self::State, _events: &[Self::Event], _vault: &Vault) -> Vec<ClaimOp> {
+        Vec::new()
+    }
+}
 
 /// The claim scope of normalised, keyed-hashed emails.
 pub const EMAIL_SCOPE: &str = "email";
@@ -90,56 +95,3 @@ fn email_claims(before: &MemberState, events: &[MemberEvent], vault: &Vault) -> 
 }
 
 impl UniqueClaims for Organization {}
-
-impl CommandHandler {
-    /// A member acting through an upstream app (`X-Roster-Actor`) must be registered and
-    /// neither suspended nor erased: their grants stay recorded, but they may use none.
-    pub async fn ensure_actor_may_act(&self, meta: &CommandMeta) -> Result<(), AppError> {
-        let ActorRef::Member(actor) = meta.actor else {
-            return Ok(());
-        };
-        let status = self.load::<Member>(actor).await?.state.status;
-        match status {
-            MemberStatus::Active | MemberStatus::PendingConfirmation => Ok(()),
-            other => Err(DomainError::NotAllowed {
-                reason: format!("the acting member is {}", other.as_str()),
-            }
-            .into()),
-        }
-    }
-
-    /// Fails with `NotFound` unless the member is registered and not erased.
-    pub async fn require_member(&self, member_id: Uuid) -> Result<(), AppError> {
-        let member = self.load::<Member>(member_id).await?;
-        match member.state.status {
-            MemberStatus::Unregistered | MemberStatus::Erased => Err(AppError::NotFound {
-                what: format!("member {member_id}"),
-            }),
-            _ => Ok(()),
-        }
-    }
-
-    /// Creates an organization owned by a registered member.
-    pub async fn create_org(
-        &self,
-        command: CreateOrg,
-        meta: &CommandMeta,
-    ) -> Result<Handled<OrgEvent>, AppError> {
-        self.require_member(command.owner_id).await?;
-        let org_id = command.org_id;
-        self.execute::<Organization>(org_id, &OrgCommand::Create(command), meta)
-            .await
-    }
-
-    /// Adds a registered member to an existing organization.
-    pub async fn add_org_member(
-        &self,
-        org_id: Uuid,
-        command: AddOrgMember,
-        meta: &CommandMeta,
-    ) -> Result<Handled<OrgEvent>, AppError> {
-        self.require_member(command.member_id).await?;
-        self.execute::<Organization>(org_id, &OrgCommand::AddMember(command), meta)
-            .await
-    }
-}

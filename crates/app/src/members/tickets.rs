@@ -13,7 +13,7 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use roster_domain::member::VerificationTicket;
 use roster_store::pii::Vault;
-use roster_store::{DynStore, StoreError};
+use roster_store::{DynClaims, StoreError};
 use uuid::Uuid;
 
 use base64::Engine;
@@ -32,15 +32,15 @@ const MAX_TOKEN_LEN: usize = 100;
 
 /// Makes tickets, rebuilds their tokens and finds the member a token was issued to.
 #[derive(Clone)]
-pub struct Verification {
+pub struct Tickets {
     vault: Vault,
-    store: DynStore,
+    claims: DynClaims,
     ttl: Duration,
 }
 
-impl Verification {
-    pub fn new(vault: Vault, store: DynStore, ttl: Duration) -> Self {
-        Self { vault, store, ttl }
+impl Tickets {
+    pub fn new(vault: Vault, claims: DynClaims, ttl: Duration) -> Self {
+        Self { vault, claims, ttl }
     }
 
     /// A new ticket for `member_id`: a nonce of 32 random bytes and the hash of the token it
@@ -71,7 +71,7 @@ impl Verification {
             return Ok(None);
         }
         let hash = hash_secret(token);
-        let owner = self.store.claim_owner(TOKEN_SCOPE, &hash).await?;
+        let owner = self.claims.claim_owner(TOKEN_SCOPE, &hash).await?;
         Ok(owner
             .and_then(|owner| Uuid::parse_str(&owner).ok())
             .map(|member| (member, hash)))

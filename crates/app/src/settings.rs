@@ -1,0 +1,456 @@
+//! Roster's settings: one struct for every part (storage, API, members, mail and workers), with
+//! the defaults of the embedded deployment. The `roster` binary layers it from a TOML file, the
+//! environment (`ROSTER_<KEY>`) and flags; tests build it directly. Values are checked when
+//! Roster opens ([`crate::open`]), so a bad one stops the start instead of failing requests.
+//!
+//! Storage names two sides, chosen here once:
+//! - the **log** (`log_backend`: `sqlite`, `postgres`, `kurrentdb`): append, read, subscribe;
+//! - the **SQL side** (`sql_backend`: `sqlite`, `postgres`): claims, data keys, side tables,
+//!   read models, job queues.
+//!
+//! Both default from the URLs given: `ROSTER_DATABASE_URL` makes both PostgreSQL,
+//! `ROSTER_KURRENTDB_URL` puts the log in KurrentDB. (`ROSTER_LOG` is the tracing filter,
+//! hence the `_backend` in the names.)
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Default request body limit of the HTTP API.
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+/// Where the log lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogBackend {
+    Sqlite,
+    Postgres,
+    Kurrentdb,
+}
+
+/// Where the SQL side lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqlBackend {
+    Sqlite,
+    Postgres,
+}
+
+/// Every setting, under the key a config file uses (the environment adds `ROSTER_` and
+/// upper-cases it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// The embedded database, the master key file and the mail outbox live here.
+    pub data_dir: PathBuf,
+    /// `postgres://…`: the SQL side (and, by default, the log) in PostgreSQL.
+    pub database_url: Option<String>,
+    /// `kurrentdb://…` or `esdb://…`: the log in KurrentDB.
+    pub kurrentdb_url: Option<String>,
+    pub log_backend: Option<LogBackend>,
+    pub sql_backend: Option<SqlBackend>,
+    /// Base64 master key (32 bytes); defaults to the file `DATA_DIR/master.key`.
+    pub master_key: Option<String>,
+
+    /// Address the HTTP API listens on.
+    pub listen: String,
+    /// Base of links in mails and of the hosted pages; defaults to `http://<listen address>`.
+    pub public_url: Option<String>,
+    /// Request body limit in bytes.
+    pub body_limit: usize,
+
+    /// Lifetime of a verification token: `24h`, `30m`, `7d` (1 s to 30 days).
+    pub token_ttl: String,
+
+    /// Sender mailbox.
+    pub mail_from: String,
+    /// `smtp://user:pass@host:port` (`?tls=required` for STARTTLS), `smtps://…`; unset writes
+    /// mails to `DATA_DIR/outbox/`.
+    pub smtp_url: Option<String>,
+    /// PEM certificates to trust for the SMTP server besides the public roots.
+    pub smtp_ca_file: Option<PathBuf>,
+    /// Where welcome mails point for the terms; defaults to `<public url>/terms`.
+    pub terms_url: Option<String>,
+    /// Waits between attempts of a failed mail: `1m,5m,15m,1h,3h,6h`.
+    pub mail_retry_schedule: String,
+    /// How often an idle worker looks for jobs.
+    pub worker_poll: String,
+    /// Worker heartbeat; a worker silent for three is dead and its jobs run again.
+    pub worker_heartbeat: String,
+    /// Jobs of one queue run at once per process.
+    pub worker_concurrency: usize,
+    /// Whether `serve` also runs the reactors and workers (the embedded default does).
+    pub workers: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("roster-data"),
+            database_url: None,
+            kurrentdb_url: None,
+            log_backend: None,
+            sql_backend: None,
+            master_key: None,
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            body_limit: DEFAULT_BODY_LIMIT,
+            token_ttl: "24h".into(),
+            mail_from: "Roster <roster@localhost>".into(),
+            smtp_url: None,
+            smtp_ca_file: None,
+            terms_url: None,
+            mail_retry_schedule: "1m,5m,15m,1h,3h,6h".into(),
+            worker_poll: "500ms".into(),
+            worker_heartbeat: "10s".into(),
+            worker_concurrency: 4,
+            workers: true,
+        }
+    }
+}
+
+/// A setting that cannot be used, named by its environment variable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{setting}: {reason}")]
+pub struct SettingsError {
+    pub setting: &'static str,
+    pub reason: String,
+}
+
+fn bad(setting: &'static str, reason: impl Into<String>) -> SettingsError {
+    SettingsError {
+        setting,
+        reason: reason.into(),
+    }
+}
+
+/// Where the log and the SQL side live, once resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    /// Both in SQLite files under the data dir.
+    Sqlite { dir: PathBuf },
+    /// Both in the PostgreSQL database (and schema) of this URL.
+    Postgres { url: String },
+}
+
+impl Settings {
+    /// Everything in SQLite files under `dir` (the embedded default).
+    pub fn in_dir(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: dir.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Everything in the PostgreSQL database of `url`; the data dir keeps the mail outbox.
+    pub fn on_postgres(url: impl Into<String>, dir: impl Into<PathBuf>) -> Self {
+        Self {
+            database_url: Some(url.into()),
+            ..Self::in_dir(dir)
+        }
+    }
+
+    fn database_url(&self) -> Option<&str> {
+        self.database_url.as_deref().filter(|url| !url.is_empty())
+    }
+
+    /// The log's backend: as set, else KurrentDB when its URL is given, else the SQL side's.
+    pub fn log(&self) -> LogBackend {
+        let kurrentdb = self.kurrentdb_url.as_deref().is_some_and(|u| !u.is_empty());
+        self.log_backend.unwrap_or(match (kurrentdb, self.sql()) {
+            (true, _) => LogBackend::Kurrentdb,
+            (false, SqlBackend::Sqlite) => LogBackend::Sqlite,
+            (false, SqlBackend::Postgres) => LogBackend::Postgres,
+        })
+    }
+
+    /// The SQL side's backend: as set, else PostgreSQL when a database URL is given.
+    pub fn sql(&self) -> SqlBackend {
+        self.sql_backend.unwrap_or(match self.database_url() {
+            Some(_) => SqlBackend::Postgres,
+            None => SqlBackend::Sqlite,
+        })
+    }
+
+    /// Where the log and the SQL side live. They share one database, so that a uniqueness
+    /// claim commits in the transaction of the append that makes it; a KurrentDB log needs
+    /// the claim protocol of ARCHITECTURE.md, which this build does not have yet.
+    pub fn storage(&self) -> Result<Storage, SettingsError> {
+        match (self.log(), self.sql()) {
+            (LogBackend::Kurrentdb, _) => Err(bad(
+                "ROSTER_LOG_BACKEND",
+                "this build cannot keep the log in KurrentDB yet; use sqlite or postgres",
+            )),
+            (LogBackend::Sqlite, SqlBackend::Sqlite) => Ok(Storage::Sqlite {
+                dir: self.data_dir.clone(),
+            }),
+            (LogBackend::Postgres, SqlBackend::Postgres) => match self.database_url() {
+                Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                    Ok(Storage::Postgres {
+                        url: url.to_owned(),
+                    })
+                }
+                Some(other) => Err(bad(
+                    "ROSTER_DATABASE_URL",
+                    format!(
+                        "must start with postgres:// (got a URL with scheme {:?})",
+                        other.split(':').next().unwrap_or_default()
+                    ),
+                )),
+                None => Err(bad(
+                    "ROSTER_DATABASE_URL",
+                    "PostgreSQL needs a database URL (postgres://user@host:port/db)",
+                )),
+            },
+            (log, sql) => Err(bad(
+                "ROSTER_LOG_BACKEND",
+                format!(
+                    "a {log:?} log with a {sql:?} SQL side: unless the log is KurrentDB, both \
+                     live in one database (set both to sqlite, or both to postgres)"
+                ),
+            )),
+        }
+    }
+
+    /// `ROSTER_TOKEN_TTL`, within what the domain accepts (1 s to 30 days).
+    pub fn token_ttl(&self) -> Result<chrono::Duration, SettingsError> {
+        let ttl = parse_duration(&self.token_ttl)
+            .ok()
+            .and_then(|ttl| chrono::Duration::from_std(ttl).ok())
+            .ok_or_else(|| {
+                bad(
+                    "ROSTER_TOKEN_TTL",
+                    format!("{:?} is not a duration like 24h", self.token_ttl),
+                )
+            })?;
+        if ttl < chrono::Duration::seconds(1) || ttl > chrono::Duration::days(30) {
+            return Err(bad(
+                "ROSTER_TOKEN_TTL",
+                format!("{:?} must be between 1s and 30d", self.token_ttl),
+            ));
+        }
+        Ok(ttl)
+    }
+
+    /// The base of links in mails and of the hosted pages: `ROSTER_PUBLIC_URL`, or `fallback`
+    /// (the listen address) for the embedded default. With real mail going out it must be set:
+    /// a link to the listen address would reach nobody.
+    pub fn public_url(&self, fallback: impl FnOnce() -> String) -> Result<String, SettingsError> {
+        let url = match (&self.public_url, &self.smtp_url) {
+            (Some(url), _) if !url.is_empty() => url.clone(),
+            (_, Some(smtp)) if !smtp.is_empty() => {
+                return Err(bad(
+                    "ROSTER_PUBLIC_URL",
+                    "must be set when ROSTER_SMTP_URL is: it is where the links in mails point \
+                     (the upstream app's pages, e.g. https://members.example.com)",
+                ));
+            }
+            _ => fallback(),
+        };
+        Ok(url.trim_end_matches('/').to_owned())
+    }
+
+    /// `ROSTER_MAIL_RETRY_SCHEDULE`.
+    pub fn mail_retry(&self) -> Result<RetrySchedule, SettingsError> {
+        RetrySchedule::parse(&self.mail_retry_schedule)
+            .map_err(|e| bad("ROSTER_MAIL_RETRY_SCHEDULE", e))
+    }
+
+    /// `ROSTER_WORKER_POLL`.
+    pub fn worker_poll(&self) -> Result<Duration, SettingsError> {
+        parse_duration(&self.worker_poll).map_err(|e| bad("ROSTER_WORKER_POLL", e))
+    }
+
+    /// `ROSTER_WORKER_HEARTBEAT`.
+    pub fn worker_heartbeat(&self) -> Result<Duration, SettingsError> {
+        parse_duration(&self.worker_heartbeat).map_err(|e| bad("ROSTER_WORKER_HEARTBEAT", e))
+    }
+
+    /// `ROSTER_WORKER_CONCURRENCY`.
+    pub fn worker_concurrency(&self) -> Result<usize, SettingsError> {
+        match self.worker_concurrency {
+            0 => Err(bad("ROSTER_WORKER_CONCURRENCY", "must be at least 1")),
+            n => Ok(n),
+        }
+    }
+}
+
+/// The waits between attempts of a job: after the n-th failure the job waits `delays[n - 1]`
+/// (the last entry for any later failure) and runs again, up to `max_attempts()` runs in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrySchedule {
+    delays: Vec<Duration>,
+}
+
+impl RetrySchedule {
+    /// An empty list means a single attempt.
+    pub fn new(delays: Vec<Duration>) -> Self {
+        Self { delays }
+    }
+
+    /// Parses `30s,2m,1h,1d`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let delays = text
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(parse_duration)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::new(delays))
+    }
+
+    pub fn max_attempts(&self) -> usize {
+        self.delays.len() + 1
+    }
+
+    /// The wait after failed attempt `attempt` (1-based).
+    pub fn delay_after(&self, attempt: usize) -> Duration {
+        let index = attempt
+            .saturating_sub(1)
+            .min(self.delays.len().saturating_sub(1));
+        self.delays.get(index).copied().unwrap_or_default()
+    }
+}
+
+/// `90s`, `30m`, `24h`, `7d` (also `500ms`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let bad = || format!("{text:?} is not a duration like 500ms, 90s, 30m, 24h or 7d");
+    let (number, unit) = match text.strip_suffix("ms") {
+        Some(number) => (number, "ms"),
+        None => text.split_at(text.len().saturating_sub(1)),
+    };
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    let duration = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        "d" => Duration::from_secs(n * 86_400),
+        _ => return Err(bad()),
+    };
+    if duration.is_zero() {
+        return Err(format!("{text:?}: a duration must be positive"));
+    }
+    Ok(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_schedule_has_one_more_attempt_than_waits_and_repeats_its_last_wait() {
+        let schedule = RetrySchedule::parse("1s, 2m,3h").unwrap();
+        assert_eq!(schedule.max_attempts(), 4);
+        assert_eq!(schedule.delay_after(1), Duration::from_secs(1));
+        assert_eq!(schedule.delay_after(2), Duration::from_secs(120));
+        assert_eq!(schedule.delay_after(3), Duration::from_secs(3 * 3600));
+        assert_eq!(schedule.delay_after(9), Duration::from_secs(3 * 3600));
+        assert_eq!(RetrySchedule::parse("").unwrap().max_attempts(), 1);
+    }
+
+    #[test]
+    fn durations_take_a_unit() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(
+            parse_duration("7d").unwrap(),
+            Duration::from_secs(7 * 86_400)
+        );
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("1w").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn a_token_ttl_outside_what_the_domain_accepts_is_refused() {
+        let with = |ttl: &str| Settings {
+            token_ttl: ttl.into(),
+            ..Settings::default()
+        };
+        assert!(with("500ms").token_ttl().is_err());
+        assert!(with("31d").token_ttl().is_err());
+        assert!(with("24").token_ttl().is_err());
+        assert_eq!(with("30d").token_ttl().unwrap(), chrono::Duration::days(30));
+        assert_eq!(
+            with("1s").token_ttl().unwrap(),
+            chrono::Duration::seconds(1)
+        );
+    }
+
+    #[test]
+    fn real_mail_needs_a_public_url() {
+        let smtp = Settings {
+            smtp_url: Some("smtp://relay:25".into()),
+            ..Settings::default()
+        };
+        assert!(smtp.public_url(|| "http://127.0.0.1:8080".into()).is_err());
+        let both = Settings {
+            public_url: Some("https://members.example.com/".into()),
+            ..smtp
+        };
+        assert_eq!(
+            both.public_url(|| unreachable!()).unwrap(),
+            "https://members.example.com"
+        );
+        let outbox = Settings::default();
+        assert_eq!(
+            outbox
+                .public_url(|| "http://127.0.0.1:8080".into())
+                .unwrap(),
+            "http://127.0.0.1:8080"
+        );
+    }
+
+    #[test]
+    fn the_backends_follow_the_urls_given_and_must_share_a_database() {
+        let sqlite = Settings::in_dir("/data");
+        assert_eq!(
+            (sqlite.log(), sqlite.sql()),
+            (LogBackend::Sqlite, SqlBackend::Sqlite)
+        );
+        assert_eq!(
+            sqlite.storage().unwrap(),
+            Storage::Sqlite {
+                dir: "/data".into()
+            }
+        );
+
+        let pg = Settings::on_postgres("postgres://db/roster", "/data");
+        assert_eq!(
+            (pg.log(), pg.sql()),
+            (LogBackend::Postgres, SqlBackend::Postgres)
+        );
+        assert!(matches!(pg.storage().unwrap(), Storage::Postgres { .. }));
+
+        let kurrent = Settings {
+            kurrentdb_url: Some("esdb://kurrent:2113".into()),
+            ..pg.clone()
+        };
+        assert_eq!(kurrent.log(), LogBackend::Kurrentdb);
+        assert_eq!(kurrent.storage().unwrap_err().setting, "ROSTER_LOG_BACKEND");
+
+        let mixed = Settings {
+            log_backend: Some(LogBackend::Sqlite),
+            ..pg
+        };
+        assert!(mixed.storage().unwrap_err().reason.contains("one database"));
+        let no_url = Settings {
+            sql_backend: Some(SqlBackend::Postgres),
+            ..sqlite
+        };
+        assert_eq!(no_url.storage().unwrap_err().setting, "ROSTER_DATABASE_URL");
+        let mysql = Settings::on_postgres("mysql://db", "/data");
+        assert!(mysql.storage().unwrap_err().reason.contains("postgres://"));
+    }
+
+    #[test]
+    fn the_defaults_are_valid() {
+        let settings = Settings::default();
+        assert_eq!(settings.mail_retry().unwrap().max_attempts(), 7);
+        assert!(settings.worker_poll().is_ok() && settings.worker_heartbeat().is_ok());
+        assert!(settings.token_ttl().is_ok() && settings.worker_concurrency().is_ok());
+    }
+}

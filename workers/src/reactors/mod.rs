@@ -1,0 +1,3 @@
+//! The reactors of this build, one module each.
+
+pub mod mail;
