@@ -60,11 +60,6 @@ impl ApiState {
         }
     }
 
-    /// Sets the request body limit in bytes.
-    pub fn with_body_limit(self, body_limit: usize) -> Self {
-        self.rebuild(|inner| inner.body_limit = body_limit)
-    }
-
     /// Adds the components (projections) whose health counts for `/health/ready`.
     pub fn with_probe(self, probe: probe::Probe) -> Self {
         self.rebuild(|inner| inner.probe = Some(probe))

@@ -20,6 +20,7 @@ pub mod handler;
 pub mod members;
 mod open;
 pub mod orgs;
+mod schedule;
 pub mod secrets;
 pub mod settings;
 pub mod sidedb;

@@ -11,7 +11,7 @@ use roster_sql::{Db, SqlError};
 use roster_store::pii::{MasterKey, Vault};
 use roster_store::postgres::PostgresStore;
 use roster_store::sqlite::SqliteStore;
-use roster_store::{DynClaims, DynLog, LogParts, StoreError};
+use roster_store::{DynClaims, DynLog, LogParts, SqlStore, StoreError};
 use sqlx::postgres::PgConnectOptions;
 
 use crate::checks::Checks;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use roster_app::Roster;
-use roster_projections::{RebuildOptions, catalog, rebuild};
+use roster_projections::{RebuildOptions, rebuild};
 
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
@@ -21,7 +21,6 @@ pub struct ReplayArgs {
 }
 
 pub async fn run(roster: &Roster, args: ReplayArgs) -> anyhow::Result<()> {
-    catalog::install(&roster.sql).await?;
     let bar = ProgressBar::new(0);
     bar.set_style(ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} events, {per_sec}, ETA {eta}",

@@ -55,6 +55,7 @@ pub async fn rebuild(
     let projections = projection::select(&options.names)?;
     let names: Vec<String> = projections.iter().map(|p| p.name().to_owned()).collect();
     let db = &roster.sql;
+    catalog::install(db).await?;
     let total = roster.log.lag(0).await?.events;
     if options.dry_run {
         return Ok(RebuildReport {

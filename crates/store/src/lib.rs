@@ -123,7 +123,7 @@ pub type DynClaims = Arc<dyn ClaimIndex>;
 pub type DynKeys = Arc<dyn KeyStore>;
 
 /// A log together with the claim index and the data keys kept beside it
-/// ([`sqlite::SqliteStore::into_parts`], [`postgres::PostgresStore::into_parts`]).
+/// ([`SqlStore::into_parts`]).
 #[derive(Clone)]
 pub struct LogParts {
     pub log: DynLog,
@@ -131,11 +131,17 @@ pub struct LogParts {
     pub keys: DynKeys,
 }
 
-impl LogParts {
-    /// A store that is both the log and the claim index, and its key table.
-    fn of<S: EventLog + ClaimIndex>(store: S, keys: DynKeys) -> Self {
-        let store = Arc::new(store);
-        Self {
+/// A store that keeps the log, the claim index and the key table in one database (both SQL
+/// backends).
+pub trait SqlStore: EventLog + ClaimIndex + Sized {
+    /// The key table beside the log.
+    fn key_table(&self) -> DynKeys;
+
+    /// The three seams, as the rest of Roster holds them.
+    fn into_parts(self) -> LogParts {
+        let keys = self.key_table();
+        let store = Arc::new(self);
+        LogParts {
             log: store.clone(),
             claims: store,
             keys,

@@ -26,8 +26,8 @@ use tokio::task::JoinHandle;
 use crate::apply::EncodedRequest;
 use crate::batch::Pending;
 use crate::{
-    AppendError, AppendOutcome, AppendRequest, ClaimIndex, EventLog, Lag, LogParts, Position,
-    RecordedEvent, StoreError, StreamVersion,
+    AppendError, AppendOutcome, AppendRequest, ClaimIndex, DynKeys, EventLog, Lag, Position,
+    RecordedEvent, SqlStore, StoreError, StreamVersion,
 };
 
 /// Connections for reads, key operations and the LISTEN task (the writer has its own).
@@ -88,12 +88,6 @@ impl PostgresStore {
     pub fn connect_options(&self) -> &PgConnectOptions {
         &self.options
     }
-
-    /// The log, and the claim index and data keys in the same database.
-    pub fn into_parts(self) -> LogParts {
-        let keys = std::sync::Arc::new(self.keys.clone());
-        LogParts::of(self, keys)
-    }
 }
 
 impl Drop for PostgresStore {
@@ -114,6 +108,12 @@ fn migrator() -> Migrator {
     // Other tables of the database (job queues, read models) have their own migrations.
     migrator.set_ignore_missing(true);
     migrator
+}
+
+impl SqlStore for PostgresStore {
+    fn key_table(&self) -> DynKeys {
+        Arc::new(self.keys.clone())
+    }
 }
 
 #[async_trait]

@@ -23,8 +23,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::apply::EncodedRequest;
 use crate::batch::Pending;
 use crate::{
-    AppendError, AppendOutcome, AppendRequest, ClaimIndex, EventLog, Lag, LogParts, Position,
-    RecordedEvent, StoreError, StreamVersion,
+    AppendError, AppendOutcome, AppendRequest, ClaimIndex, DynKeys, EventLog, Lag, Position,
+    RecordedEvent, SqlStore, StoreError, StreamVersion,
 };
 use reader::ReadPool;
 use writer::Job;
@@ -86,12 +86,6 @@ impl SqliteStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
-
-    /// The log, and the claim index and data keys in the same database.
-    pub fn into_parts(self) -> LogParts {
-        let keys = std::sync::Arc::new(self.keys.clone());
-        LogParts::of(self, keys)
-    }
 }
 
 /// Opens the write connection, sets the durability pragmas and creates the schema.
@@ -126,6 +120,12 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     }
     tx.commit()?;
     Ok(())
+}
+
+impl SqlStore for SqliteStore {
+    fn key_table(&self) -> DynKeys {
+        Arc::new(self.keys.clone())
+    }
 }
 
 #[async_trait]

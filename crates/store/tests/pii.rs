@@ -1,5 +1,6 @@
 //! Sealing personal data and crypto-shredding, on the embedded store.
 
+use roster_store::SqlStore;
 use roster_store::pii::{MasterKey, Vault};
 use roster_store::testing::sqlite_temp;
 use serde_json::json;

@@ -7,8 +7,8 @@
 mod conformance;
 
 use futures::future::BoxFuture;
-use roster_store::DynLog;
 use roster_store::testing::{postgres_reopen, postgres_temp};
+use roster_store::{DynLog, SqlStore};
 
 async fn fixture() -> conformance::Fixture {
     let store = postgres_temp().await;

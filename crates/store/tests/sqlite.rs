@@ -5,9 +5,9 @@
 mod conformance;
 
 use futures::future::BoxFuture;
-use roster_store::DynLog;
 use roster_store::sqlite::SqliteStore;
 use roster_store::testing::sqlite_temp;
+use roster_store::{DynLog, SqlStore};
 
 async fn fixture() -> conformance::Fixture {
     let (store, dir) = sqlite_temp().await;

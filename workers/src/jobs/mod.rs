@@ -12,13 +12,25 @@ use roster_domain::{MemberCommand, MemberState};
 use roster_store::ActorRef;
 use uuid::Uuid;
 
+use roster_domain::member::{MailFailure, MailFailureKind};
+
 use crate::config::WorkerConfig;
 use crate::job::{BoxDynError, Cause, Job, Run, retry};
-use crate::mail::Mailer;
+use crate::mail::{MailError, MailTemplate, Mailer};
 use crate::queue::Queues;
 
 /// Tries of [`Context::report`].
 const REPORT_TRIES: usize = 5;
+
+/// How a mail job's delivery ended.
+#[derive(Debug)]
+pub enum Delivery {
+    Sent,
+    /// Refused for good, or its last attempt failed: the job ends failed.
+    Failed(MailError),
+    /// Failed for now: the job runs again after its schedule's wait.
+    Later(MailError),
+}
 
 /// What every handler may use: Roster (its clock, log and use cases), the mailer, the queues
 /// and the workers' settings.
@@ -77,6 +89,42 @@ impl Context {
                     tries += 1;
                 }
             }
+        }
+    }
+
+    /// Renders `mail` and sends it to `to` for a run of job `J` (the run's task id is the
+    /// `Message-ID`), counting the outcome as `mail` (`verification`, `welcome`). A mail that
+    /// cannot be rendered fails for good: trying again renders the same.
+    pub async fn deliver<J: Job>(
+        &self,
+        run: &Run,
+        kind: &'static str,
+        to: &str,
+        mail: &impl MailTemplate,
+    ) -> Delivery {
+        let sent = match mail.render() {
+            Ok(rendered) => self.mailer.send(to, &rendered, &run.task_id).await,
+            Err(e) => {
+                tracing::error!(queue = J::QUEUE, error = %e, "cannot render a mail");
+                Err(MailError {
+                    failure: MailFailure {
+                        kind: MailFailureKind::Unsendable,
+                        smtp_code: None,
+                    },
+                    permanent: true,
+                })
+            }
+        };
+        match sent {
+            Ok(()) => {
+                metrics::counter!("roster_mails_sent_total", "mail" => kind).increment(1);
+                Delivery::Sent
+            }
+            Err(e) if e.permanent || run.is_last() => {
+                metrics::counter!("roster_mails_failed_total", "mail" => kind).increment(1);
+                Delivery::Failed(e)
+            }
+            Err(e) => Delivery::Later(e),
         }
     }
 

@@ -9,17 +9,16 @@ use chrono::{DateTime, Utc};
 use roster_app::RetrySchedule;
 use roster_domain::MemberState;
 use roster_domain::member::{
-    MailFailure, MailFailureKind, MailOutcome, MemberCommand, MemberStatus,
-    RecordVerificationEmailFailed, RecordVerificationEmailSent,
+    MailFailure, MailOutcome, MemberCommand, MemberStatus, RecordVerificationEmailFailed,
+    RecordVerificationEmailSent,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::Context;
+use super::{Context, Delivery};
 use crate::config::WorkerConfig;
 use crate::job::{Cause, Job, JobResult, Run, permanent, retry};
 use crate::mail::templates::{VerificationMail, format_time};
-use crate::mail::{MailError, MailTemplate};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerificationEmail {
@@ -58,42 +57,27 @@ impl Job for VerificationEmail {
             name: personal.name.clone(),
             link: format!("{}/confirm?token={token}", ctx.config.public_url),
             expires_at: format_time(pending.expires_at),
-        }
-        .render();
-        let sent = match mail {
-            Ok(mail) => ctx.mailer.send(&personal.email, &mail, &run.task_id).await,
-            Err(e) => {
-                tracing::error!(member_id = %self.member_id, error = %e, "cannot render the verification mail");
-                Err(MailError {
-                    failure: MailFailure {
-                        kind: MailFailureKind::Unsendable,
-                        smtp_code: None,
-                    },
-                    permanent: true,
-                })
-            }
         };
-        match sent {
-            Ok(()) => {
-                metrics::counter!("roster_mails_sent_total", "mail" => "verification").increment(1);
+        match ctx
+            .deliver::<Self>(&run, "verification", &personal.email, &mail)
+            .await
+        {
+            Delivery::Sent => {
                 let report = RecordVerificationEmailSent { nonce: self.nonce };
                 let command = MemberCommand::RecordVerificationEmailSent(report);
-                ctx.report::<VerificationEmail>(self.member_id, &command, &self.cause)
+                ctx.report::<Self>(self.member_id, &command, &self.cause)
                     .await
                     // Sent but not recorded: the next run sends again (at least once, never zero).
-                    .map_err(|e| retry(format!("sent, but cannot record it: {e}")))?;
-                Ok(())
+                    .map_err(|e| retry(format!("sent, but cannot record it: {e}")))
             }
-            Err(e) if e.permanent || run.is_last() => {
-                metrics::counter!("roster_mails_failed_total", "mail" => "verification")
-                    .increment(1);
+            Delivery::Failed(e) => {
                 report_failure(&ctx, &self, e.failure, run.attempt).await;
                 Err(permanent(e))
             }
-            Err(e) => {
+            Delivery::Later(e) => {
                 tracing::warn!(member_id = %self.member_id, attempt = run.attempt, error = %e,
                     "verification mail not sent; will retry");
-                Err(ctx.retry_later::<VerificationEmail>(&run, e).await)
+                Err(ctx.retry_later::<Self>(&run, e).await)
             }
         }
     }

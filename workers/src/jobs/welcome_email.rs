@@ -5,10 +5,9 @@ use roster_domain::member::MemberStatus;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::Context;
+use super::{Context, Delivery};
 use crate::config::WorkerConfig;
 use crate::job::{Cause, Job, JobResult, Run, permanent};
-use crate::mail::MailTemplate;
 use crate::mail::templates::WelcomeMail;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,20 +42,17 @@ impl Job for WelcomeEmail {
             plan: None,
             terms_url: ctx.config.terms_url(),
             start_url: ctx.config.public_url.clone(),
-        }
-        .render()
-        .map_err(permanent)?;
-        match ctx.mailer.send(&personal.email, &mail, &run.task_id).await {
-            Ok(()) => {
-                metrics::counter!("roster_mails_sent_total", "mail" => "welcome").increment(1);
-                Ok(())
-            }
-            Err(e) if e.permanent || run.is_last() => {
-                metrics::counter!("roster_mails_failed_total", "mail" => "welcome").increment(1);
+        };
+        match ctx
+            .deliver::<Self>(&run, "welcome", &personal.email, &mail)
+            .await
+        {
+            Delivery::Sent => Ok(()),
+            Delivery::Failed(e) => {
                 tracing::warn!(member_id = %self.member_id, error = %e, "welcome mail failed for good");
                 Err(permanent(e))
             }
-            Err(e) => Err(ctx.retry_later::<WelcomeEmail>(&run, e).await),
+            Delivery::Later(e) => Err(ctx.retry_later::<Self>(&run, e).await),
         }
     }
 }
