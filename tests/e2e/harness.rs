@@ -70,22 +70,6 @@ fn roster(dir: &Path, database_url: Option<&str>) -> Command {
     command
 }
 
-/// A fresh schema in the test database, as a URL whose connections use it.
-async fn fresh_postgres_url() -> String {
-    let base = std::env::var("ROSTER_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_owned());
-    let schema = format!("roster_t_{}", Uuid::now_v7().simple());
-    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL is unreachable at {base}: {e}"));
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let separator = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{separator}options=-c%20search_path%3D{schema}")
-}
-
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_, _| {}).await
 }
@@ -96,7 +80,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Command, 
     let dir = tempfile::tempdir().unwrap();
     let database_url = match backend {
         Backend::Sqlite => None,
-        Backend::Postgres => Some(fresh_postgres_url().await),
+        Backend::Postgres => Some(roster_store::testing::postgres_url().await),
     };
     let output = roster(dir.path(), database_url.as_deref())
         .args([
