@@ -55,7 +55,7 @@ fn run_stored<J: Job>(payload: Vec<u8>, run: Run, ctx: Context) -> BoxFuture<'st
     Box::pin(async move {
         let job: J = serde_json::from_slice(&payload)
             .map_err(|e| permanent(format!("the job's payload is unreadable: {e}")))?;
-        job.run(run, ctx).await
+        crate::jobs::run(job, run, ctx).await
     })
 }
 

@@ -34,7 +34,9 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {
     /// The event the job was made from.
     fn cause(&self) -> &Cause;
 
-    /// Does the work. Reports go back as commands, through `ctx`.
+    /// Does the work. Reports go back as commands, through `ctx`. A failure for now
+    /// ([`retry`]) makes the job wait its schedule's time before its next run; a failure for
+    /// good ([`permanent`]) ends it.
     fn run(self, run: Run, ctx: Context) -> impl Future<Output = JobResult> + Send;
 }
 
@@ -145,7 +147,8 @@ pub fn permanent(reason: impl Display) -> BoxDynError {
     Box::new(AbortError::new(reason.to_string()))
 }
 
-/// Fails the run for now: the job runs again, after the wait the handler has set.
+/// Fails the run for now: the job runs again after its schedule's wait, if it has attempts
+/// left.
 pub fn retry(reason: impl Display) -> BoxDynError {
     reason.to_string().into()
 }

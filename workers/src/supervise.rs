@@ -91,7 +91,7 @@ macro_rules! run_worker {
 
 /// The apalis handler of job type `J`.
 async fn handle<J: Job>(job: J, run: Run, ctx: Data<Context>) -> JobResult {
-    job.run(run, (*ctx).clone()).await
+    crate::jobs::run(job, run, (*ctx).clone()).await
 }
 
 /// Spawns the supervisor of `J`'s worker. The worker runs until told to stop; when it ends

@@ -28,6 +28,7 @@ pub mod error;
 pub mod keys;
 pub mod pii;
 pub mod postgres;
+mod sql;
 pub mod sqlite;
 pub mod subscription;
 #[cfg(feature = "testing")]

@@ -15,12 +15,26 @@ use uuid::Uuid;
 use roster_domain::member::{MailFailure, MailFailureKind};
 
 use crate::config::WorkerConfig;
-use crate::job::{BoxDynError, Cause, Job, Run, retry};
+use crate::job::{BoxDynError, Cause, Job, JobResult, Run, is_permanent, retry};
 use crate::mail::{MailError, MailTemplate, Mailer};
 use crate::queue::Queues;
 
 /// Tries of [`Context::report`].
 const REPORT_TRIES: usize = 5;
+
+/// Runs `job`; when the run fails for now and the job has attempts left, the job waits its
+/// schedule's time (by Roster's clock) before the next, whichever way the handler failed. The
+/// apalis workers and the drain both run jobs through here.
+pub async fn run<J: Job>(job: J, run: Run, ctx: Context) -> JobResult {
+    let result = job.run(run.clone(), ctx.clone()).await;
+    if let Err(e) = &result
+        && !is_permanent(e)
+        && !run.is_last()
+    {
+        ctx.postpone::<J>(&run).await;
+    }
+    result
+}
 
 /// How a mail job's delivery ended.
 #[derive(Debug)]
@@ -128,21 +142,16 @@ impl Context {
         }
     }
 
-    /// Fails the run for now, after making the job wait its schedule's time for this attempt,
-    /// counted from Roster's clock.
-    pub async fn retry_later<J: Job>(
-        &self,
-        run: &Run,
-        reason: impl std::fmt::Display,
-    ) -> BoxDynError {
+    /// Makes the job of this run wait its schedule's time for the attempt that just failed,
+    /// counted from Roster's clock, before its next run.
+    async fn postpone<J: Job>(&self, run: &Run) {
         let wait = J::schedule(&self.config).delay_after(run.attempt);
         let until = self.roster.clock.now()
             + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(60));
         if let Err(e) = self.queues.postpone(J::QUEUE, &run.task_id, until).await {
-            // The job then runs again at once; that is a wasted attempt, not a lost mail.
+            // The job then runs again at once; that is a wasted attempt, not a lost job.
             tracing::warn!(error = %e, queue = J::QUEUE, "cannot postpone a failed job");
         }
         metrics::counter!("roster_job_retries_total", "queue" => J::QUEUE).increment(1);
-        retry(reason)
     }
 }

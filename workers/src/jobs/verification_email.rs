@@ -77,7 +77,7 @@ impl Job for VerificationEmail {
             Delivery::Later(e) => {
                 tracing::warn!(member_id = %self.member_id, attempt = run.attempt, error = %e,
                     "verification mail not sent; will retry");
-                Err(ctx.retry_later::<Self>(&run, e).await)
+                Err(retry(e))
             }
         }
     }

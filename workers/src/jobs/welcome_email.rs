@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{Context, Delivery};
 use crate::config::WorkerConfig;
-use crate::job::{Cause, Job, JobResult, Run, permanent};
+use crate::job::{Cause, Job, JobResult, Run, permanent, retry};
 use crate::mail::templates::WelcomeMail;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,7 +52,7 @@ impl Job for WelcomeEmail {
                 tracing::warn!(member_id = %self.member_id, error = %e, "welcome mail failed for good");
                 Err(permanent(e))
             }
-            Delivery::Later(e) => Err(ctx.retry_later::<Self>(&run, e).await),
+            Delivery::Later(e) => Err(retry(e)),
         }
     }
 }

@@ -5,7 +5,7 @@
 use chrono::Duration as Span;
 use roster_app::RetrySchedule;
 use roster_domain::{AnyEvent, MemberEvent};
-use roster_workers::job::{Cause, Enqueue, Job, JobResult, Run};
+use roster_workers::job::{Cause, Enqueue, Job, JobResult, Run, retry};
 use roster_workers::jobs::Context;
 use roster_workers::jobs::verification_email::VerificationEmail;
 use roster_workers::reactor::Reactor;
@@ -40,9 +40,9 @@ impl Job for FollowUp {
         &self.cause
     }
 
-    async fn run(self, run: Run, ctx: Context) -> JobResult {
+    async fn run(self, run: Run, _: Context) -> JobResult {
         if run.attempt < 3 {
-            return Err(ctx.retry_later::<Self>(&run, "not yet").await);
+            return Err(retry("not yet"));
         }
         Ok(())
     }

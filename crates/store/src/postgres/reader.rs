@@ -1,5 +1,6 @@
 //! Reads, straight from the pool: committed data only, so never in the writer's way.
 
+use crate::sql;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{PgPool, Row};
@@ -11,7 +12,7 @@ pub(super) async fn read_all(
     after: Position,
     limit: usize,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    let rows = sqlx::query(include_str!("read_all.sql"))
+    let rows = sqlx::query(sql::READ_ALL)
         .bind(to_i64(after)?)
         .bind(limit_param(limit))
         .fetch_all(pool)
@@ -25,7 +26,7 @@ pub(super) async fn read_stream(
     from: StreamVersion,
     limit: usize,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    let rows = sqlx::query(include_str!("read_stream.sql"))
+    let rows = sqlx::query(sql::READ_STREAM)
         .bind(stream)
         .bind(to_i64(from)?)
         .bind(limit_param(limit))
@@ -46,7 +47,7 @@ pub(super) async fn claim_owner(
     scope: &str,
     key: &str,
 ) -> Result<Option<String>, StoreError> {
-    let owner = sqlx::query_scalar("SELECT owner FROM unique_claims WHERE scope = $1 AND key = $2")
+    let owner = sqlx::query_scalar(sql::CLAIM_OWNER)
         .bind(scope)
         .bind(key)
         .fetch_optional(pool)

@@ -1,5 +1,6 @@
 //! The writer task: one dedicated connection that runs every append of this process.
 
+use crate::sql;
 use std::sync::Arc;
 
 use sqlx::postgres::{PgConnectOptions, PgRow};
@@ -227,12 +228,11 @@ impl WriteTx for PgWriter {
     }
 
     async fn claim_owner(&mut self, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
-        let owner =
-            sqlx::query_scalar("SELECT owner FROM unique_claims WHERE scope = $1 AND key = $2")
-                .bind(scope)
-                .bind(key)
-                .fetch_optional(self.conn()?)
-                .await?;
+        let owner = sqlx::query_scalar(sql::CLAIM_OWNER)
+            .bind(scope)
+            .bind(key)
+            .fetch_optional(self.conn()?)
+            .await?;
         Ok(owner)
     }
 
@@ -242,7 +242,7 @@ impl WriteTx for PgWriter {
         key: &str,
         owner: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO unique_claims (scope, key, owner) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        sqlx::query(sql::CLAIM)
             .bind(scope)
             .bind(key)
             .bind(owner)
@@ -257,7 +257,7 @@ impl WriteTx for PgWriter {
         key: &str,
         owner: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM unique_claims WHERE scope = $1 AND key = $2 AND owner = $3")
+        sqlx::query(sql::RELEASE)
             .bind(scope)
             .bind(key)
             .bind(owner)

@@ -1,6 +1,7 @@
 //! Reads: a few read-only connections, used on tokio's blocking threads. In WAL mode a reader
 //! sees the last commit before its read began and never waits for the writer.
 
+use crate::sql;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -83,7 +84,7 @@ pub(super) fn read_all(
     after: Position,
     limit: usize,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    let mut stmt = conn.prepare_cached(include_str!("read_all.sql"))?;
+    let mut stmt = conn.prepare_cached(&sql::sqlite(sql::READ_ALL))?;
     let rows = stmt.query(params![to_i64(after)?, limit_param(limit)])?;
     collect(rows)
 }
@@ -94,7 +95,7 @@ pub(super) fn read_stream(
     from: StreamVersion,
     limit: usize,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    let mut stmt = conn.prepare_cached(include_str!("read_stream.sql"))?;
+    let mut stmt = conn.prepare_cached(&sql::sqlite(sql::READ_STREAM))?;
     let rows = stmt.query(params![stream, to_i64(from)?, limit_param(limit)])?;
     collect(rows)
 }
@@ -105,7 +106,7 @@ pub(super) fn claim_owner(
     key: &str,
 ) -> Result<Option<String>, StoreError> {
     let owner = conn
-        .prepare_cached("SELECT owner FROM unique_claims WHERE scope = ?1 AND key = ?2")?
+        .prepare_cached(&sql::sqlite(sql::CLAIM_OWNER))?
         .query_row([scope, key], |r| r.get(0))
         .optional()?;
     Ok(owner)

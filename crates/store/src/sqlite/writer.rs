@@ -1,5 +1,6 @@
 //! The writer thread: the only connection that writes, fed by a channel.
 
+use crate::sql;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
@@ -222,7 +223,7 @@ impl WriteTx for SqliteWriter {
     async fn claim_owner(&mut self, scope: &str, key: &str) -> Result<Option<String>, StoreError> {
         let owner = self
             .conn
-            .prepare_cached("SELECT owner FROM unique_claims WHERE scope = ?1 AND key = ?2")?
+            .prepare_cached(&sql::sqlite(sql::CLAIM_OWNER))?
             .query_row([scope, key], |r| r.get(0))
             .optional()?;
         Ok(owner)
@@ -235,7 +236,7 @@ impl WriteTx for SqliteWriter {
         owner: &str,
     ) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("INSERT INTO unique_claims (scope, key, owner) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?
+            .prepare_cached(&sql::sqlite(sql::CLAIM))?
             .execute([scope, key, owner])?;
         Ok(())
     }
@@ -247,9 +248,7 @@ impl WriteTx for SqliteWriter {
         owner: &str,
     ) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached(
-                "DELETE FROM unique_claims WHERE scope = ?1 AND key = ?2 AND owner = ?3",
-            )?
+            .prepare_cached(&sql::sqlite(sql::RELEASE))?
             .execute([scope, key, owner])?;
         Ok(())
     }
