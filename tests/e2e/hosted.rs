@@ -35,8 +35,9 @@ async fn the_mailed_link_opens_a_page_whose_button_confirms_the_member() {
         .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
         .collect();
     let token = link.rsplit('=').next().unwrap().to_owned();
+    let link = reqwest::Url::parse(&link).unwrap();
 
-    let page = app.client.get(&link).send().await.unwrap();
+    let page = app.client.get(link.clone()).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()[REFERRER_POLICY], "no-referrer");
     assert!(
@@ -50,11 +51,14 @@ async fn the_mailed_link_opens_a_page_whose_button_confirms_the_member() {
     let still = app.get(&format!("/v1/members/{member}")).await;
     assert_eq!(still.expect(200)["status"], "pending_confirmation");
 
-    // The button posts the form to `confirm`, relative to the page.
+    // Press the button as a browser does: post the form's fields to its action, resolved
+    // against the page's address.
+    let action = link.join(attribute(&html, "action")).unwrap();
+    assert_eq!(attribute(&html, "name=\"token\" value"), token);
     let pressed = app
         .client
-        .post(format!("{}/confirm", app.address))
-        .form(&[("token", token.as_str())])
+        .post(action)
+        .form(&[("token", attribute(&html, "name=\"token\" value"))])
         .send()
         .await
         .unwrap();
@@ -70,4 +74,15 @@ async fn the_mailed_link_opens_a_page_whose_button_confirms_the_member() {
         "the page's requests are logged"
     );
     assert!(!log.contains(&token), "the token never reaches the log");
+}
+
+/// The value of the first `name="…"` attribute in `html` (`name` may carry what precedes it).
+fn attribute<'a>(html: &'a str, name: &str) -> &'a str {
+    let start = html
+        .find(&format!("{name}=\""))
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + name.len()
+        + 2;
+    let end = start + html[start..].find('"').unwrap();
+    &html[start..end]
 }

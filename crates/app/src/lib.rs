@@ -31,5 +31,5 @@ pub use claims::{EMAIL_SCOPE, UniqueClaims};
 pub use error::AppError;
 pub use handler::{CommandHandler, CommandMeta, Handled, Loaded, stream_name};
 pub use open::{OpenError, Roster, SQLITE_FILE, SqlPlace, open};
-pub use orgs::{NewOrg, Orgs};
+pub use orgs::{NewOrg, OrgSnapshot, Orgs};
 pub use settings::{RetrySchedule, Settings};

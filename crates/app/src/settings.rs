@@ -137,6 +137,15 @@ pub enum Storage {
 }
 
 impl Settings {
+    /// Every setting's key (`data_dir`, `smtp_url`, …), as files and the environment
+    /// (`ROSTER_` + upper case) name them: a new field is a new key with no other edit.
+    pub fn keys() -> Vec<String> {
+        match serde_json::to_value(Self::default()) {
+            Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+            _ => unreachable!("Settings serialize as a map"),
+        }
+    }
+
     /// Everything in SQLite files under `dir` (the embedded default).
     pub fn in_dir(dir: impl Into<PathBuf>) -> Self {
         Self {

@@ -43,6 +43,25 @@ impl ServeArgs {
     }
 }
 
+/// The address the mailed links use when no public URL is set: the listener's, with an
+/// unspecified address (`0.0.0.0`, `::`) replaced by loopback, which a browser can open.
+pub(crate) fn local_url(listen: &str) -> String {
+    let Ok(mut addr) = listen.parse::<std::net::SocketAddr>() else {
+        return format!("http://{listen}");
+    };
+    if addr.ip().is_unspecified() {
+        tracing::warn!(
+            %addr,
+            "ROSTER_PUBLIC_URL is not set: mailed links point at this machine's loopback address"
+        );
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("http://{addr}")
+}
+
 pub async fn run(roster: Roster) -> anyhow::Result<()> {
     // Reactors start at the head of the log the first time they are known; recording that
     // before this process appends anything means no event of it goes unseen by them.
@@ -52,7 +71,9 @@ pub async fn run(roster: Roster) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    let public_url = roster.settings.public_url(|| format!("http://{addr}"))?;
+    let public_url = roster
+        .settings
+        .public_url(|| local_url(&addr.to_string()))?;
     let workers = match roster.settings.workers {
         true => Some(crate::worker::start(&roster, &public_url).await?),
         false => None,
@@ -135,4 +156,17 @@ fn components_probe(read_models: ReadModels, roster: Roster, workers: Option<Hea
             Ok(components)
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_url;
+
+    #[test]
+    fn links_never_point_at_an_unspecified_address() {
+        assert_eq!(local_url("0.0.0.0:8080"), "http://127.0.0.1:8080");
+        assert_eq!(local_url("[::]:8080"), "http://[::1]:8080");
+        assert_eq!(local_url("10.1.2.3:80"), "http://10.1.2.3:80");
+        assert_eq!(local_url("localhost:8080"), "http://localhost:8080");
+    }
 }

@@ -12,30 +12,6 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use roster_app::Settings;
 use roster_app::settings::{LogBackend, SqlBackend};
 
-/// The keys the environment may set, as `ROSTER_<KEY>`. (`ROSTER_LOG` is the log filter, not a
-/// setting.)
-const ENV_KEYS: &[&str] = &[
-    "data_dir",
-    "database_url",
-    "kurrentdb_url",
-    "log_backend",
-    "sql_backend",
-    "master_key",
-    "listen",
-    "public_url",
-    "body_limit",
-    "token_ttl",
-    "mail_from",
-    "smtp_url",
-    "smtp_ca_file",
-    "terms_url",
-    "mail_retry_schedule",
-    "worker_poll",
-    "worker_heartbeat",
-    "worker_concurrency",
-    "workers",
-];
-
 /// Options every subcommand takes: where the data lives and where the settings come from.
 #[derive(Debug, Default, Args)]
 pub struct GlobalArgs {
@@ -109,15 +85,18 @@ impl GlobalArgs {
     }
 }
 
-/// Defaults, then the file (if any), then the environment.
+/// Defaults, then the file (if any), then the environment: only `ROSTER_` + a setting's key
+/// (`ROSTER_LOG` is the log filter, not a setting).
 fn layered(file: Option<&Path>) -> anyhow::Result<Settings> {
     let mut figment = Figment::from(Serialized::defaults(Settings::default()));
     if let Some(path) = file {
         anyhow::ensure!(path.is_file(), "config file {} not found", path.display());
         figment = figment.merge(Toml::file_exact(path));
     }
+    let keys = Settings::keys();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     figment
-        .merge(Env::prefixed("ROSTER_").only(ENV_KEYS))
+        .merge(Env::prefixed("ROSTER_").only(&keys))
         .extract::<Settings>()
         .with_context(|| match file {
             Some(path) => format!("configuration (with {})", path.display()),

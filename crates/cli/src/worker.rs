@@ -12,7 +12,7 @@ use crate::shutdown::shutdown_signal;
 
 pub async fn run(roster: Roster) -> anyhow::Result<()> {
     let settings = &roster.settings;
-    let public_url = settings.public_url(|| format!("http://{}", settings.listen))?;
+    let public_url = settings.public_url(|| crate::serve::local_url(&settings.listen))?;
     let workers = start(&roster, &public_url).await?;
     println!("worker started");
     std::io::stdout().flush()?;

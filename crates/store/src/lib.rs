@@ -19,7 +19,7 @@
 //! - Appends are idempotent by event id.
 //! - Uniqueness claims ride on the append ([`AppendRequest::claims`]) and commit in its
 //!   transaction: a log that shares no transaction with the SQL side must not accept them
-//!   (ARCHITECTURE.md: "Claims when the log is not SQL").
+//!   (ARCHITECTURE.md: "Claims when the log is KurrentDB").
 //! - The store never sees plaintext personal data: [`pii`] seals it before the append.
 
 mod apply;

@@ -56,7 +56,7 @@ pub async fn get(
     Path(member): Path<String>,
 ) -> Result<Json<MemberView>, ApiError> {
     let member_id = id("member", &member)?;
-    let loaded = state.commands().load::<Member>(member_id).await?;
+    let loaded = state.roster().members.get(member_id).await?;
     MemberView::of(member_id, loaded.state, loaded.position)
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("member {member_id}")))

@@ -12,12 +12,12 @@ use std::sync::Arc;
 use roster_domain::member::{
     ConfirmMemberEmail, IssueMemberVerification, RegisterMember, RequestMemberErasure,
 };
-use roster_domain::{DomainError, Member, MemberCommand, MemberStatus};
+use roster_domain::{DomainError, Member, MemberCommand, MemberState, MemberStatus};
 use roster_store::DynClaims;
 use uuid::Uuid;
 
 use crate::sidedb::SideDb;
-use crate::{AppError, CommandHandler, CommandMeta, Handled};
+use crate::{AppError, CommandHandler, CommandMeta, Handled, Loaded};
 pub use erasure::{ErasureStep, ShredPersonalData};
 pub use throttle::{CONFIRM_FAILURES, CONFIRM_WINDOW, Client, KEY_CONFIRM_FAILURES};
 use tickets::Tickets;
@@ -62,6 +62,18 @@ impl Members {
     pub fn with_erasure_step(mut self, step: Arc<dyn ErasureStep>) -> Self {
         self.erasure.push(step);
         self
+    }
+
+    /// A member as their stream folds now (erased members too: their record says so); a
+    /// member never registered is `NotFound`.
+    pub async fn get(&self, member_id: Uuid) -> Result<Loaded<MemberState>, AppError> {
+        let loaded = self.commands.load::<Member>(member_id).await?;
+        match loaded.state.status {
+            MemberStatus::Unregistered => Err(AppError::NotFound {
+                what: format!("member {member_id}"),
+            }),
+            _ => Ok(loaded),
+        }
     }
 
     /// Makes, rebuilds and finds verification tokens.

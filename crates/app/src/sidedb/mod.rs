@@ -41,6 +41,9 @@ impl SideDb {
             Backend::Postgres => include_str!("postgres.sql"),
         };
         db.script(ddl).await?;
+        if db.backend() == Backend::Postgres {
+            text_key_ids(&db).await?;
+        }
         Ok(Self { db })
     }
 
@@ -56,4 +59,21 @@ fn millis(at: DateTime<Utc>) -> i64 {
 
 fn from_millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// Earlier versions kept API key ids as UUID; the statements shared with SQLite compare text.
+/// Changed once, and only then: the change locks the table, which other processes use.
+async fn text_key_ids(db: &Db) -> Result<(), SqlError> {
+    let uuid_ids = db
+        .query_opt(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() \
+             AND table_name = 'api_keys' AND column_name = 'id' AND data_type = 'uuid'",
+            Vec::new(),
+        )
+        .await?;
+    if uuid_ids.is_some() {
+        db.script("ALTER TABLE api_keys ALTER COLUMN id TYPE TEXT USING id::text")
+            .await?;
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 -- Side tables of the HTTP API (see sidedb/mod.rs), in the schema of the event store.
 -- Idempotent: run on every open, under an advisory lock.
 CREATE TABLE IF NOT EXISTS api_keys (
-    id         UUID PRIMARY KEY,
+    id         TEXT PRIMARY KEY,
     name       TEXT NOT NULL,
     scopes     TEXT NOT NULL,
     key_hash   TEXT NOT NULL UNIQUE,
@@ -35,6 +35,3 @@ CREATE TABLE IF NOT EXISTS api_throttle (
     hits         INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS api_throttle_window ON api_throttle (window_start);
-
--- Earlier versions kept API key ids as UUID; the statements shared with SQLite compare text.
-ALTER TABLE api_keys ALTER COLUMN id TYPE TEXT USING id::text;

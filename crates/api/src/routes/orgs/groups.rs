@@ -4,9 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use roster_domain::OrgCommand;
-use roster_domain::org::{
-    CreateOrgGroup, GrantOrgGroupRole, JoinOrgGroup, LeaveOrgGroup, RevokeOrgGroupRole,
-};
+use roster_domain::org::{GrantOrgGroupRole, JoinOrgGroup, LeaveOrgGroup, RevokeOrgGroupRole};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -50,12 +48,8 @@ pub async fn create_group(
     JsonBody(body): JsonBody<CreateGroupRequest>,
 ) -> Result<Response, ApiError> {
     let org_id = id("organization", &org)?;
-    let group_id = state.commands().new_id();
-    let command = OrgCommand::CreateGroup(CreateOrgGroup {
-        group_id,
-        name: body.name,
-    });
-    let handled = execute(&state, org_id, command, &ctx.meta).await?;
+    let orgs = &state.roster().orgs;
+    let (group_id, handled) = orgs.create_group(org_id, body.name, &ctx.meta).await?;
     let answer = OrgWritten {
         group_id: Some(group_id),
         ..OrgWritten::new(org_id, handled.position)

@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
-use roster_domain::{Organization, seats_used};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -62,12 +61,8 @@ pub async fn get(
     Path(org): Path<String>,
 ) -> Result<Json<OrgView>, ApiError> {
     let org_id = id("organization", &org)?;
-    let loaded = state.commands().load::<Organization>(org_id).await?;
-    let org = loaded.state;
-    if !org.is_created() {
-        return Err(ApiError::not_found(format!("organization {org_id}")));
-    }
-    let now = state.commands().clock().now();
+    let snapshot = state.roster().orgs.get(org_id).await?;
+    let org = snapshot.state;
     let members = org
         .members
         .iter()
@@ -115,10 +110,10 @@ pub async fn get(
         org_id,
         name: org.name.clone(),
         seat_limit: org.seat_limit,
-        seats_used: seats_used(&org, now),
+        seats_used: snapshot.seats_used,
         members,
         roles,
         groups,
-        position: loaded.position,
+        position: snapshot.position,
     }))
 }
