@@ -1,6 +1,6 @@
 //! A real SMTP server for tests: `smtp_sink.py` on aiosmtpd (from PyPI, installed into the
-//! checkout's `.tools/python` on first use), on a loopback port. Tests read what arrived from
-//! its folder and steer it (hold the reply, refuse, defer) with flag files.
+//! checkout's `.tools/python` on first use, see `python.rs`), on a loopback port. Tests read
+//! what arrived from its folder and steer it (hold the reply, refuse, defer) with flag files.
 //!
 //! Include with `#[path = ".../tests/support/smtp.rs"] mod smtp;` from a crate under `crates/`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -8,66 +8,11 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// The pinned Python packages (aiosmtpd), shared with `scripts/test`.
-const REQUIREMENTS: &str = "tests/support/requirements.txt";
-
-/// The workspace root: the nearest folder above the crate that holds the requirements file.
-fn workspace() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .ancestors()
-        .find(|dir| dir.join(REQUIREMENTS).is_file())
-        .unwrap_or(manifest)
-        .to_path_buf()
-}
-
-/// Where aiosmtpd is installed (installing it the first time).
-pub fn python_path() -> PathBuf {
-    static INSTALLED: OnceLock<PathBuf> = OnceLock::new();
-    INSTALLED
-        .get_or_init(|| {
-            let target = workspace().join(".tools/python");
-            if target.join("aiosmtpd").is_dir() {
-                return target;
-            }
-            // Installed beside the final folder, then renamed into place: a concurrent run
-            // never sees half an installation.
-            std::fs::create_dir_all(workspace().join(".tools")).unwrap();
-            let partial = workspace().join(format!(".tools/python.partial-{}", std::process::id()));
-            let status = Command::new("python3")
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                ])
-                .arg("--target")
-                .arg(&partial)
-                .arg("-r")
-                .arg(workspace().join(REQUIREMENTS))
-                .status()
-                .expect("python3 is needed to run the SMTP test server");
-            assert!(
-                status.success(),
-                "pip could not install {REQUIREMENTS} into {}",
-                partial.display()
-            );
-            if std::fs::rename(&partial, &target).is_err() {
-                let _ = std::fs::remove_dir_all(&partial);
-            }
-            assert!(
-                target.join("aiosmtpd").is_dir(),
-                "aiosmtpd is not in {}",
-                target.display()
-            );
-            target
-        })
-        .clone()
-}
+#[path = "python.rs"]
+mod python;
+pub use python::{python_path, workspace};
 
 /// A port nothing listens on (yet).
 pub fn free_port() -> u16 {

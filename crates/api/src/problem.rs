@@ -59,6 +59,10 @@ pub enum ProblemType {
     /// Too many requests of this kind (verification mails for one member, failed
     /// confirmations from one client); `Retry-After` says when to try again.
     RateLimited,
+    /// A refund larger than what was captured minus what is refunded or being refunded.
+    RefundExceedsCaptured,
+    /// The payment is older than the refund window; an operator may override with a reason.
+    RefundWindowClosed,
     Internal,
 }
 
@@ -79,7 +83,9 @@ impl ProblemType {
             | LastOwner
             | AlreadyMember
             | VersionConflict
-            | IdempotencyKeyInProgress => StatusCode::CONFLICT,
+            | IdempotencyKeyInProgress
+            | RefundExceedsCaptured
+            | RefundWindowClosed => StatusCode::CONFLICT,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             InvalidInput | UnknownRole | UnknownPermission | IdempotencyKeyReused => {
@@ -118,6 +124,8 @@ impl ProblemType {
             DomainError::UnknownPermission { .. } => UnknownPermission,
             DomainError::InvalidToken { .. } => InvalidToken,
             DomainError::RateLimited { .. } => RateLimited,
+            DomainError::RefundExceedsCaptured { .. } => RefundExceedsCaptured,
+            DomainError::RefundWindowClosed { .. } => RefundWindowClosed,
         }
     }
 }

@@ -64,6 +64,16 @@ pub enum DomainError {
     #[error("invalid token: {reason}")]
     InvalidToken { reason: String },
 
+    /// A refund larger than what remains: captured minus refunded minus refunds pending.
+    #[error("refund of {requested} exceeds the {refundable} that may still be refunded")]
+    RefundExceedsCaptured { requested: u64, refundable: u64 },
+
+    /// The refund window closed; only an operator, with a reason, may refund now.
+    #[error("the refund window closed at {closed_at}")]
+    RefundWindowClosed {
+        closed_at: chrono::DateTime<chrono::Utc>,
+    },
+
     /// Asked too often; the same request may succeed after `retry_after_seconds`.
     #[error("too many requests; retry in {retry_after_seconds} s")]
     RateLimited { retry_after_seconds: u64 },
@@ -91,6 +101,8 @@ impl DomainError {
             Self::UnknownPermission { .. } => "unknown-permission",
             Self::InvalidToken { .. } => "invalid-token",
             Self::RateLimited { .. } => "rate-limited",
+            Self::RefundExceedsCaptured { .. } => "refund-exceeds-captured",
+            Self::RefundWindowClosed { .. } => "refund-window-closed",
         }
     }
 

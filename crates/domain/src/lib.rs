@@ -8,6 +8,8 @@
 //! - [`member`]: the [`Member`] aggregate (stream `member-<uuid>`).
 //! - [`org`]: the [`Organization`] aggregate (stream `org-<uuid>`), with the seat-limit and
 //!   last-owner invariants checked once for every decision.
+//! - [`payment`]: the [`Payment`] aggregate (stream `payment-<uuid>`): attempts, re-attempts,
+//!   refunds within what was captured, offline payments.
 //! - [`permissions`]: the permission catalog and the built-in role templates.
 //! - [`effective`]: effective permissions and permission checks, shared by the domain's own
 //!   authorization, the projections and the check API.
@@ -20,6 +22,7 @@ pub mod effective;
 mod error;
 pub mod member;
 pub mod org;
+pub mod payment;
 pub mod permissions;
 pub mod registry;
 mod validate;
@@ -32,12 +35,14 @@ pub use effective::{CheckResult, Grant, Via, check, effective_permissions};
 pub use error::{DomainError, ErrorKind};
 pub use member::{Member, MemberCommand, MemberEvent, MemberState, MemberStatus};
 pub use org::{OrgCommand, OrgEvent, OrgState, Organization, seats_used};
+pub use payment::{Payment, PaymentCommand, PaymentEvent, PaymentState, PaymentStatus};
 pub use registry::Tagged;
 
 // Every aggregate of this build, once. Adding one is a line here (see ARCHITECTURE.md).
 aggregates! {
     Member => Member,
     Org => Organization,
+    Payment => Payment,
 }
 
 /// Who is acting. A member's own rights are checked by the domain; a trusted party (an upstream

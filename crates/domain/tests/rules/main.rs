@@ -21,6 +21,8 @@ mod org_membership;
 mod org_owners;
 mod org_roles;
 mod org_seats;
+mod payment_attempts;
+mod payment_refunds;
 mod permissions;
 mod serde_forms;
 mod support;

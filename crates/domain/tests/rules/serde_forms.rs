@@ -9,9 +9,14 @@ use roster_domain::org::{
     OrgEvent, OrgGroupLeft, OrgGroupRoleRevoked, OrgMemberRemoved, OrgRoleRevoked,
     OrgSeatLimitChanged,
 };
+use roster_domain::payment::{
+    Decline, OfflineMethod, OfflinePaymentRecorded, PaymentAbandoned, PaymentAttemptFailed,
+    PaymentEvent, PaymentOutcomeUnknown, PaymentRefundFailed, PaymentRefundRequested,
+    PaymentRefundSucceeded,
+};
 use roster_domain::{
-    AnyEvent, AnyState, DomainError, DomainEvent, Member, OrgCommand, Organization, Registered,
-    event_schemas,
+    AnyEvent, AnyState, DomainError, DomainEvent, Member, OrgCommand, Organization, Payment,
+    Registered, event_schemas,
 };
 use serde_json::json;
 
@@ -100,6 +105,82 @@ fn every_org_event() -> Vec<OrgEvent> {
     ]
 }
 
+/// One of each payment event.
+fn every_payment_event() -> Vec<PaymentEvent> {
+    use crate::payment_attempts::{
+        failure_events, member, payment_id, requested, started, succeeded,
+    };
+    let id = payment_id();
+    let at = crate::support::now();
+    let refund_id = crate::support::v7(9);
+    let mut events = vec![requested(), started(1, at), succeeded(1, "pi_1")];
+    events.extend(failure_events(at));
+    events.extend([
+        PaymentEvent::AttemptFailed(PaymentAttemptFailed {
+            payment_id: id,
+            attempt: 1,
+            gateway_id: None,
+            decline: Decline::default(),
+            retryable: true,
+            failed_at: at,
+        }),
+        PaymentEvent::OutcomeUnknown(PaymentOutcomeUnknown {
+            payment_id: id,
+            attempt: 1,
+            reason: "timed out".into(),
+            at,
+        }),
+        PaymentEvent::Abandoned(PaymentAbandoned {
+            payment_id: id,
+            reason: "cancelled".into(),
+            at,
+        }),
+        PaymentEvent::RefundRequested(PaymentRefundRequested {
+            payment_id: id,
+            refund_id,
+            amount: 100,
+            reason: Some("duplicate".into()),
+            override_reason: None,
+            requested_at: at,
+        }),
+        PaymentEvent::RefundSucceeded(PaymentRefundSucceeded {
+            payment_id: id,
+            refund_id,
+            gateway_id: Some("re_1".into()),
+            refunded_at: at,
+        }),
+        PaymentEvent::RefundFailed(PaymentRefundFailed {
+            payment_id: id,
+            refund_id,
+            reason: "refused".into(),
+            failed_at: at,
+        }),
+        PaymentEvent::OfflineRecorded(OfflinePaymentRecorded {
+            payment_id: id,
+            member_id: member(),
+            amount: 100,
+            currency: "JPY".into(),
+            method: OfflineMethod::Check,
+            reference: "CHK-1".into(),
+            received_at: at,
+            membership_id: None,
+            description: None,
+            recorded_at: at,
+        }),
+    ]);
+    events
+}
+
+#[test]
+fn every_payment_event_round_trips_and_decodes_into_payments() {
+    for event in every_payment_event() {
+        round_trip(&event);
+        let data = serde_json::to_value(&event).unwrap()["data"].clone();
+        let decoded = AnyEvent::decode(event.event_type(), data).unwrap().unwrap();
+        assert_eq!(Payment::event_of(&decoded), Some(&event));
+    }
+}
+
 /// Serialises to `{"type": <event type>, "data": {...}}` and reads back unchanged.
 fn round_trip<E: DomainEvent + PartialEq + std::fmt::Debug>(event: &E) {
     let value = serde_json::to_value(event).unwrap();
@@ -127,6 +208,9 @@ fn every_event_type_has_exactly_one_schema() {
         .map(DomainEvent::event_type)
         .collect();
     types.extend(every_org_event().iter().map(DomainEvent::event_type));
+    types.extend(every_payment_event().iter().map(DomainEvent::event_type));
+    types.sort_unstable();
+    types.dedup();
     let schemas: BTreeSet<&str> = event_schemas().into_iter().map(|(name, _)| name).collect();
     assert_eq!(types.len(), schemas.len());
     assert_eq!(types.into_iter().collect::<BTreeSet<_>>(), schemas);

@@ -6,7 +6,7 @@ use std::fmt::Debug;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use roster_domain::{
     Actor, Aggregate, Ctx, DomainError, DomainEvent, ErrorKind, Member, MemberEvent, OrgEvent,
-    Organization,
+    Organization, Payment, PaymentEvent,
 };
 use uuid::{Builder, Uuid};
 
@@ -21,6 +21,10 @@ impl EventOf for MemberEvent {
 
 impl EventOf for OrgEvent {
     type Agg = Organization;
+}
+
+impl EventOf for PaymentEvent {
+    type Agg = Payment;
 }
 
 type StateOf<E> = <<E as EventOf>::Agg as Aggregate>::State;

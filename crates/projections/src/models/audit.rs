@@ -5,7 +5,8 @@
 //! widely, so leaving personal data out of it is simpler and safer than masking it later,
 //! and it makes a replay after erasure equal to the live table.
 
-use roster_domain::{AnyEvent, MemberEvent, OrgEvent};
+use roster_domain::payment::format_minor;
+use roster_domain::{AnyEvent, AnyState, MemberEvent, OrgEvent, PaymentEvent, PaymentState};
 use roster_store::ActorRef;
 
 use crate::pipeline::{Body, Envelope};
@@ -58,6 +59,12 @@ impl Projection for Audit {
             Body::Event(AnyEvent::Org(event), _) => {
                 (event.member_id(), Some(event.org_id()), org_summary(event))
             }
+            Body::Event(AnyEvent::Payment(event), AnyState::Payment(state)) => {
+                (state.member_id, None, payment_summary(event, state))
+            }
+            Body::Event(AnyEvent::Payment(event), _) => {
+                (None, None, payment_summary(event, &PaymentState::default()))
+            }
             Body::Unknown | Body::Undecodable(_) => (None, None, recorded.event_type.clone()),
         };
         let (actor_kind, actor_id) = actor(&recorded.metadata.actor);
@@ -89,6 +96,44 @@ pub fn actor(actor: &ActorRef) -> (&'static str, Option<String>) {
         ActorRef::Operator(id) => ("operator", Some(id.clone())),
         ActorRef::Worker(id) => ("worker", Some(id.clone())),
         ActorRef::System => ("system", None),
+    }
+}
+
+/// A payment event in words, with amounts in major units of their currency.
+fn payment_summary(event: &PaymentEvent, state: &PaymentState) -> String {
+    let money = |amount: u64| {
+        let exponent = roster_domain::payment::currency_exponent(&state.currency).unwrap_or(2);
+        format!("{} {}", format_minor(amount, exponent), state.currency)
+    };
+    match event {
+        PaymentEvent::Requested(e) => format!("payment of {} requested", money(e.amount)),
+        PaymentEvent::AttemptStarted(e) => format!("payment attempt {} started", e.attempt),
+        PaymentEvent::Succeeded(e) => format!("payment of {} succeeded", money(e.captured)),
+        PaymentEvent::AttemptFailed(e) => format!(
+            "payment attempt {} declined ({})",
+            e.attempt,
+            e.decline.code.as_deref().unwrap_or("no code")
+        ),
+        PaymentEvent::OutcomeUnknown(e) => {
+            format!("payment attempt {} outcome unknown", e.attempt)
+        }
+        PaymentEvent::ReattemptScheduled(e) => {
+            format!("payment re-attempt {} scheduled for {}", e.attempt, e.at)
+        }
+        PaymentEvent::Failed(e) => format!("payment failed after {} attempts", e.attempts),
+        PaymentEvent::Abandoned(_) => "payment abandoned".into(),
+        PaymentEvent::RefundRequested(e) => match e.override_reason {
+            Some(_) => format!(
+                "refund of {} requested (window overridden)",
+                money(e.amount)
+            ),
+            None => format!("refund of {} requested", money(e.amount)),
+        },
+        PaymentEvent::RefundSucceeded(_) => "refund succeeded".into(),
+        PaymentEvent::RefundFailed(_) => "refund failed".into(),
+        PaymentEvent::OfflineRecorded(e) => {
+            format!("offline payment of {} recorded", money(e.amount))
+        }
     }
 }
 

@@ -1,0 +1,55 @@
+//! The payment aggregate: a charge through the gateway with its attempts (at most
+//! [`MAX_ATTEMPTS`]), re-attempts on a schedule the caller gives, refunds that never exceed
+//! what was captured, and payments received offline. Streams are `payment-<uuid>`.
+//!
+//! The aggregate never talks to the gateway: a worker starts an attempt (which makes a second
+//! charge impossible while one is open), charges, and reports back; webhooks report the same
+//! facts, and whichever report comes second changes nothing.
+
+mod command;
+mod decide;
+mod event;
+mod money;
+mod state;
+
+pub use command::{
+    AbandonPayment, PaymentCommand, RecordOfflinePayment, RecordPaymentFailed,
+    RecordPaymentOutcomeUnknown, RecordPaymentSucceeded, RecordRefundFailed, RecordRefundSucceeded,
+    RequestPayment, RequestRefund, StartPaymentAttempt,
+};
+pub use decide::{HARD_DECLINES, MAX_ATTEMPTS, is_retryable};
+pub use event::{
+    Decline, FailureReason, OfflineMethod, OfflinePaymentRecorded, PaymentAbandoned,
+    PaymentAttemptFailed, PaymentAttemptStarted, PaymentEvent, PaymentFailed,
+    PaymentOutcomeUnknown, PaymentReattemptScheduled, PaymentRefundFailed, PaymentRefundRequested,
+    PaymentRefundSucceeded, PaymentRequested, PaymentSucceeded,
+};
+pub use money::{MAX_AMOUNT, check_amount, currency_exponent, format_minor, parse_currency};
+pub use state::{
+    Attempt, AttemptOutcome, Method, PaymentState, PaymentStatus, Refund, RefundStatus,
+};
+
+use crate::{Aggregate, Ctx, DomainError};
+
+/// The payment aggregate.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Payment;
+
+impl Aggregate for Payment {
+    const STREAM_PREFIX: &'static str = "payment";
+    type State = PaymentState;
+    type Command = PaymentCommand;
+    type Event = PaymentEvent;
+
+    fn decide(
+        state: &PaymentState,
+        command: &PaymentCommand,
+        ctx: &Ctx,
+    ) -> Result<Vec<PaymentEvent>, DomainError> {
+        decide::decide(state, command, ctx)
+    }
+
+    fn evolve(state: PaymentState, event: &PaymentEvent) -> PaymentState {
+        state::evolve(state, event)
+    }
+}
