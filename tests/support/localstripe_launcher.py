@@ -12,10 +12,13 @@ that async-stripe 1.0 (strict types: every non-optional field must be there) par
   `payment_method_types`; `latest_charge` as the charge's id (the object only when expanded);
   no deprecated `charges` list; `last_payment_error` with the `type` an API error must have.
 * Charge: `amount_captured`, `billing_details`, `disputed`.
-* Refund: `payment_intent` also when the refund was made by charge.
+* Refund: `payment_intent` also when the refund was made by charge. A refund takes at most what
+  is left of the charge (all of it when no amount is given), as Stripe's do: localstripe would
+  refund the full amount again and again.
 * Event: `pending_webhooks` and `request`.
-* Card declines answer as Stripe does: `type` card_error with a `decline_code`, and for a
-  PaymentIntent the intent and its payment method in the error.
+* Errors: card declines answer as Stripe's do, `type` card_error with a `decline_code` and,
+  for a PaymentIntent, the intent and its payment method; an unknown id has the code
+  `resource_missing`.
 
 It also keeps the state in memory only: localstripe's own CLI saves every change to (and reloads
 from) /tmp/localstripe.pickle, which several servers at once would share.
@@ -106,7 +109,10 @@ def patch_errors():
 
     def __init__(self, code, message=None, contents=None):
         original_init(self, code, message, contents)
-        fill_error(self.body['error'])
+        error = self.body['error']
+        if code == 404:
+            error.setdefault('code', 'resource_missing')
+        fill_error(error)
 
     UserError.__init__ = __init__
 
@@ -131,6 +137,36 @@ def patch_errors():
     PaymentIntent._report_failure = _report_failure
 
 
+def patch_refunds():
+    """A refund takes at most what is left of the charge, and all of it when no amount is given
+    (localstripe refunds the whole charge again and again)."""
+    original_init = Refund.__init__
+
+    def __init__(self, charge=None, payment_intent=None, amount=None, metadata=None,
+                 **kwargs):
+        target = charge
+        if target is None and type(payment_intent) is str:
+            intent = resources.store.get('payment_intent:' + payment_intent)
+            if intent is not None and intent.latest_charge is not None:
+                target = intent.latest_charge.id
+        charge_obj = resources.store.get('charge:%s' % target) if type(target) is str else None
+        if not kwargs and charge_obj is not None and charge_obj.status == 'succeeded':
+            left = charge_obj.amount - charge_obj.amount_refunded
+            wanted = resources.try_convert_to_int(amount)
+            if left <= 0:
+                raise UserError(400, 'Charge %s has already been refunded.' % target,
+                                {'code': 'charge_already_refunded', 'charge': target})
+            if amount is None:
+                amount = left
+            elif type(wanted) is int and wanted > left:
+                raise UserError(400, 'Refund amount (%d) is greater than unrefunded amount on '
+                                'charge (%d)' % (wanted, left), {'param': 'amount'})
+        original_init(self, charge=charge, payment_intent=payment_intent, amount=amount,
+                      metadata=metadata, **kwargs)
+
+    Refund.__init__ = __init__
+
+
 def patch():
     patch_store()
     wrap_export(PaymentIntent, patch_payment_intent)
@@ -138,6 +174,7 @@ def patch():
     wrap_export(Refund, patch_refund)
     wrap_export(Event, patch_event)
     patch_errors()
+    patch_refunds()
 
 
 async def serve(port, verbose):

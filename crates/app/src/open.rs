@@ -19,7 +19,7 @@ use crate::clock::{Clock, IdGen};
 use crate::members::Members;
 use crate::settings::{Settings, SettingsError, Storage};
 use crate::sidedb::{self, SideDb};
-use crate::{CommandHandler, Orgs};
+use crate::{CommandHandler, Orgs, Payments};
 
 /// The SQLite file of the log, the claims, the data keys and the read models.
 pub const SQLITE_FILE: &str = "roster.db";
@@ -66,6 +66,7 @@ pub struct Roster {
     pub members: Members,
     pub orgs: Orgs,
     pub checks: Checks,
+    pub payments: Payments,
 }
 
 /// Opens (and migrates) everything `settings` names, with `clock` and `ids` for every decision,
@@ -76,6 +77,10 @@ pub async fn open(
     ids: Arc<dyn IdGen>,
 ) -> Result<Roster, OpenError> {
     let token_ttl = settings.token_ttl()?;
+    let payments_of = {
+        let (retry, window) = (settings.payment_retry()?, settings.refund_window_days);
+        move |commands| Payments::new(commands, retry, window)
+    };
     let (parts, sql, side_db, sql_place) = match settings.storage()? {
         Storage::Sqlite { dir } => {
             std::fs::create_dir_all(&dir).map_err(|error| OpenError::DataDir {
@@ -116,6 +121,7 @@ pub async fn open(
         settings: Arc::new(settings),
         orgs: Orgs::new(commands.clone()),
         checks: Checks::new(commands.clone()),
+        payments: payments_of(commands.clone()),
         log,
         claims,
         sql,

@@ -84,6 +84,18 @@ pub struct Settings {
     pub worker_concurrency: usize,
     /// Whether `serve` also runs the reactors and workers (the embedded default does).
     pub workers: bool,
+
+    /// Stripe's secret key (`sk_…`); unset, card payments are refused.
+    pub stripe_secret_key: Option<String>,
+    /// Where Stripe's API answers; unset = Stripe itself (a test emulator in tests).
+    pub stripe_api_base: Option<String>,
+    /// Webhook signing secrets (`whsec_…`), comma-separated while one is being rotated.
+    pub stripe_webhook_secret: Option<String>,
+    /// Waits before each re-attempt of a declined charge: `1d,3d,5d` (three at the most).
+    pub payment_retry_schedule: String,
+    /// Days after a payment succeeded in which it may be refunded without an operator's
+    /// override.
+    pub refund_window_days: u32,
 }
 
 impl Default for Settings {
@@ -108,6 +120,11 @@ impl Default for Settings {
             worker_heartbeat: "10s".into(),
             worker_concurrency: 4,
             workers: true,
+            stripe_secret_key: None,
+            stripe_api_base: None,
+            stripe_webhook_secret: None,
+            payment_retry_schedule: "1d,3d,5d".into(),
+            refund_window_days: 30,
         }
     }
 }
@@ -266,6 +283,33 @@ impl Settings {
     pub fn mail_retry(&self) -> Result<RetrySchedule, SettingsError> {
         RetrySchedule::parse(&self.mail_retry_schedule)
             .map_err(|e| bad("ROSTER_MAIL_RETRY_SCHEDULE", e))
+    }
+
+    /// `ROSTER_PAYMENT_RETRY_SCHEDULE`: at most three waits, as a payment is charged four
+    /// times at most.
+    pub fn payment_retry(&self) -> Result<RetrySchedule, SettingsError> {
+        let setting = "ROSTER_PAYMENT_RETRY_SCHEDULE";
+        let schedule =
+            RetrySchedule::parse(&self.payment_retry_schedule).map_err(|e| bad(setting, e))?;
+        let most = roster_domain::payment::MAX_ATTEMPTS as usize;
+        match schedule.max_attempts() <= most {
+            true => Ok(schedule),
+            false => Err(bad(
+                setting,
+                format!("at most {} re-attempts follow a declined charge", most - 1),
+            )),
+        }
+    }
+
+    /// `ROSTER_STRIPE_WEBHOOK_SECRET`: every secret a webhook may be signed with.
+    pub fn stripe_webhook_secrets(&self) -> Vec<String> {
+        self.stripe_webhook_secret
+            .iter()
+            .flat_map(|s| s.split(','))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
     }
 
     /// `ROSTER_WORKER_POLL`.
