@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+// Both support modules include it: a crate using both has two copies (see python.rs).
+#[allow(clippy::duplicate_mod)]
 #[path = "python.rs"]
 mod python;
 pub use python::{python_path, workspace};

@@ -13,6 +13,8 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+// Both support modules include it: a crate using both has two copies (see python.rs).
+#[allow(clippy::duplicate_mod)]
 #[path = "python.rs"]
 mod python;
 use python::{python_path, workspace};
@@ -114,10 +116,7 @@ impl LocalStripe {
     /// `GET path` with the secret key; the body of a 2xx answer (anything else fails the test).
     pub fn get(&self, path: &str) -> String {
         let (status, body) = self.request("GET", path, "");
-        assert!(
-            (200..300).contains(&status),
-            "GET {path}: {status} {body}"
-        );
+        assert!((200..300).contains(&status), "GET {path}: {status} {body}");
         body
     }
 

@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::problem::{Problem, ProblemType};
-use crate::routes::{audit, check, members, ops, orgs};
+use crate::routes::{audit, check, members, ops, orgs, payments};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +23,7 @@ use crate::routes::{audit, check, members, ops, orgs};
         orgs::create, orgs::view::get, orgs::change_seat_limit, orgs::add_member, orgs::remove_member,
         orgs::assign_role, orgs::revoke_role, orgs::define_role, orgs::groups::create_group,
         orgs::groups::grant_group_role, orgs::groups::revoke_group_role, orgs::groups::join_group, orgs::groups::leave_group,
+        payments::request, payments::record_offline, payments::get, payments::list, payments::refund,
         check::check, audit::audit,
     ),
     components(schemas(Problem, ProblemType)),
@@ -30,6 +31,7 @@ use crate::routes::{audit, check, members, ops, orgs};
     tags(
         (name = "members", description = "Registration, double opt-in, profile, lifecycle, erasure"),
         (name = "orgs", description = "Organizations, seats, roles, groups"),
+        (name = "payments", description = "Card payments with re-attempts, refunds, offline payments"),
         (name = "permissions", description = "Permission checks, also at a past instant"),
         (name = "audit", description = "Who did what, from the log"),
         (name = "operations", description = "Health, metrics, this document"),

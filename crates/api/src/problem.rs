@@ -63,6 +63,8 @@ pub enum ProblemType {
     RefundExceedsCaptured,
     /// The payment is older than the refund window; an operator may override with a reason.
     RefundWindowClosed,
+    /// A webhook whose signature is missing, wrong or too old.
+    InvalidSignature,
     Internal,
 }
 
@@ -71,7 +73,7 @@ impl ProblemType {
     pub fn status(self) -> StatusCode {
         use ProblemType::*;
         match self {
-            MalformedJson | InvalidToken => StatusCode::BAD_REQUEST,
+            MalformedJson | InvalidToken | InvalidSignature => StatusCode::BAD_REQUEST,
             Unauthorized => StatusCode::UNAUTHORIZED,
             Forbidden | InsufficientScope => StatusCode::FORBIDDEN,
             NotFound | NotAMember => StatusCode::NOT_FOUND,

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crate::models::{accounts::Accounts, audit::Audit};
+use crate::models::{accounts::Accounts, audit::Audit, payments::Payments};
 use crate::pipeline::Envelope;
 use crate::rows::{RowOp, TableDef};
 
@@ -51,7 +51,7 @@ pub type DynProjection = Arc<dyn Projection>;
 
 /// Every projection of this build, in the order they are applied.
 pub fn all() -> Vec<DynProjection> {
-    vec![Arc::new(Accounts), Arc::new(Audit)]
+    vec![Arc::new(Accounts), Arc::new(Audit), Arc::new(Payments)]
 }
 
 /// The projections named, or all of them when `names` is empty.
@@ -73,3 +73,4 @@ pub fn select(names: &[String]) -> Result<Vec<DynProjection>, crate::ProjectionE
 
 pub const ACCOUNTS: &str = "accounts_v1";
 pub const AUDIT: &str = "audit_v1";
+pub const PAYMENTS: &str = "payments_v1";

@@ -6,6 +6,7 @@ pub mod hosted;
 pub mod members;
 pub mod ops;
 pub mod orgs;
+pub mod payments;
 
 use axum::Json;
 use axum::Router;
@@ -77,6 +78,10 @@ pub fn routes() -> Router<ApiState> {
             "/v1/orgs/{org}/groups/{group}/members/{member}",
             delete(orgs::leave_group),
         )
+        .route("/v1/payments", post(payments::request).get(payments::list))
+        .route("/v1/payments/offline", post(payments::record_offline))
+        .route("/v1/payments/{payment}", get(payments::get))
+        .route("/v1/payments/{payment}/refunds", post(payments::refund))
         .route("/v1/check", get(check::check))
         .route("/v1/audit", get(audit::audit))
 }

@@ -11,5 +11,6 @@ mod idempotency;
 mod members;
 mod openapi;
 mod orgs;
+mod payments;
 mod problems;
 mod support;

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod payments;
 mod status;
 
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 pub use accounts::{Account, Visibility};
 pub use audit::{AuditEntry, AuditFilter};
+pub use payments::{AttemptRecord, PaymentFilter, PaymentRecord, PaymentTotals, RefundRecord};
 pub use status::{ProjectionStatus, ShadowStatus};
 
 use crate::ProjectionError;
