@@ -16,6 +16,9 @@ that async-stripe 1.0 (strict types: every non-optional field must be there) par
   is left of the charge (all of it when no amount is given), as Stripe's do: localstripe would
   refund the full amount again and again.
 * Event: `pending_webhooks` and `request`.
+* Test cards: Stripe's `pm_card_chargeDeclinedStolenCard` and
+  `pm_card_chargeDeclinedInsufficientFunds` attach, then decline at charge time with the
+  decline codes `stolen_card` and `insufficient_funds` (localstripe knows neither).
 * Errors: card declines answer as Stripe's do, `type` card_error with a `decline_code` and,
   for a PaymentIntent, the intent and its payment method; an unknown id has the code
   `resource_missing`.
@@ -73,6 +76,9 @@ def patch_payment_intent(pi, obj, expand):
     if isinstance(error, dict):
         error = dict(error)
         fill_error(error)
+        code = decline_code_of(pi.payment_method)
+        if code:
+            error['decline_code'] = code
         obj['last_payment_error'] = error
 
 
@@ -104,6 +110,39 @@ def fill_error(error):
         error.setdefault('type', 'api_error')
 
 
+# Stripe's test payment methods that attach and then decline at charge time for a reason.
+DECLINING = {
+    'pm_card_chargeDeclinedStolenCard': ('4000000000009979', 'stolen_card'),
+    'pm_card_chargeDeclinedInsufficientFunds': ('4000000000009995', 'insufficient_funds'),
+}
+DECLINE_CODES = {number: code for number, code in DECLINING.values()}
+
+
+def patch_test_cards():
+    original = PaymentMethod._try_get_canonical_test_article.__func__
+
+    def canonical(cls, id):
+        if id in DECLINING:
+            return PaymentMethod(type='card', card=dict(
+                number=DECLINING[id][0], exp_month='12', exp_year='2030', cvc='123'))
+        return original(cls, id)
+
+    PaymentMethod._try_get_canonical_test_article = classmethod(canonical)
+    attaching, charging = PaymentMethod._attaching_is_declined, PaymentMethod._charging_is_declined
+    PaymentMethod._attaching_is_declined = lambda self: (
+        False if getattr(self, '_card_number', None) in DECLINE_CODES else attaching(self))
+    PaymentMethod._charging_is_declined = lambda self: (
+        True if getattr(self, '_card_number', None) in DECLINE_CODES else charging(self))
+
+
+def decline_code_of(payment_method):
+    """The decline code of a test card that declines for a reason, else None."""
+    if type(payment_method) is not str:
+        return None
+    method = resources.store.get('payment_method:' + payment_method)
+    return DECLINE_CODES.get(getattr(method, '_card_number', None))
+
+
 def patch_errors():
     original_init = UserError.__init__
 
@@ -125,6 +164,9 @@ def patch_errors():
             original_report(self)
         except UserError as e:
             error = e.body['error']
+            code = decline_code_of(self.payment_method)
+            if code:
+                error['decline_code'] = code
             error['payment_intent'] = self._export()
             if self.payment_method:
                 try:
@@ -175,6 +217,7 @@ def patch():
     wrap_export(Event, patch_event)
     patch_errors()
     patch_refunds()
+    patch_test_cards()
 
 
 async def serve(port, verbose):

@@ -11,10 +11,14 @@ use tokio::task::JoinHandle;
 
 use crate::job::{Job, JobResult, Run, permanent};
 use crate::jobs::Context;
+use crate::jobs::charge_payment::ChargePayment;
+use crate::jobs::payment_mail::PaymentMail;
+use crate::jobs::refund_payment::RefundPayment;
 use crate::jobs::verification_email::VerificationEmail;
 use crate::jobs::welcome_email::WelcomeEmail;
 use crate::reactor::Reactor;
 use crate::reactors::mail::MailReactor;
+use crate::reactors::payments::PaymentsReactor;
 use crate::supervise::{self, Health};
 
 /// One job type, its type erased: its queue, how to run one stored payload, and how to start
@@ -71,8 +75,12 @@ impl Catalog {
     pub fn builtin() -> Self {
         Self::default()
             .reactor(MailReactor)
+            .reactor(PaymentsReactor)
             .job::<VerificationEmail>()
             .job::<WelcomeEmail>()
+            .job::<ChargePayment>()
+            .job::<RefundPayment>()
+            .job::<PaymentMail>()
     }
 
     pub fn reactor(mut self, reactor: impl Reactor) -> Self {

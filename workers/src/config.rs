@@ -12,6 +12,9 @@ pub use roster_app::settings::parse_duration;
 /// Heartbeats a worker may miss before its jobs are taken back.
 pub const MISSED_HEARTBEATS: usize = 3;
 
+/// Waits between runs of a payment job while Stripe does not answer (about a day in all).
+const GATEWAY_RETRY: &str = "30s,2m,10m,30m,1h,3h,6h,12h";
+
 /// The workers' settings.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -34,6 +37,12 @@ pub struct WorkerConfig {
     pub heartbeat: Duration,
     /// Jobs of one queue run at once in one process (`ROSTER_WORKER_CONCURRENCY`).
     pub concurrency: usize,
+    /// Stripe (`ROSTER_STRIPE_SECRET_KEY`, `ROSTER_STRIPE_API_BASE`); `None` when no key is
+    /// set: card payments then wait, failed for now, until one is.
+    pub gateway: Option<crate::gateway::Gateway>,
+    /// Waits between runs of a payment job whose request to Stripe got no answer; after the
+    /// last, the attempt is recorded as of unknown outcome, for `roster payments reconcile`.
+    pub gateway_retry: RetrySchedule,
 }
 
 impl WorkerConfig {
@@ -55,6 +64,18 @@ impl WorkerConfig {
             poll_interval: settings.worker_poll()?,
             heartbeat: settings.worker_heartbeat()?,
             concurrency: settings.worker_concurrency()?,
+            gateway: match settings.stripe_secret_key.as_deref() {
+                Some(key) if !key.is_empty() => Some(
+                    crate::gateway::Gateway::new(settings.stripe_api_base.as_deref(), key)
+                        .map_err(|e| SettingsError {
+                            setting: "ROSTER_STRIPE_API_BASE",
+                            reason: e,
+                        })?,
+                ),
+                _ => None,
+            },
+            gateway_retry: RetrySchedule::parse(GATEWAY_RETRY)
+                .unwrap_or_else(|_| unreachable!("the built-in schedule parses")),
         })
     }
 

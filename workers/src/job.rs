@@ -47,6 +47,8 @@ pub struct Enqueue {
     pub queue: &'static str,
     pub payload: serde_json::Value,
     pub cause: Cause,
+    /// When the job falls due (`None`: at once).
+    pub run_at: Option<chrono::DateTime<chrono::Utc>>,
     max_attempts: fn(&WorkerConfig) -> usize,
 }
 
@@ -56,8 +58,15 @@ impl Enqueue {
             queue: J::QUEUE,
             payload: serde_json::to_value(job)?,
             cause: *job.cause(),
+            run_at: None,
             max_attempts: |config| J::schedule(config).max_attempts(),
         })
+    }
+
+    /// The job falls due at `at`, not at once (a re-attempt days later).
+    pub fn at(mut self, at: chrono::DateTime<chrono::Utc>) -> Self {
+        self.run_at = Some(at);
+        self
     }
 
     /// The job, read back as a `J` (`None` when it is a job of another queue).

@@ -21,6 +21,7 @@
 pub mod catalog;
 pub mod config;
 pub mod drain;
+pub mod gateway;
 pub mod job;
 pub mod jobs;
 pub mod mail;

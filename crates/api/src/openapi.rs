@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::problem::{Problem, ProblemType};
-use crate::routes::{audit, check, members, ops, orgs, payments};
+use crate::routes::{audit, check, members, ops, orgs, payments, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,7 +23,7 @@ use crate::routes::{audit, check, members, ops, orgs, payments};
         orgs::create, orgs::view::get, orgs::change_seat_limit, orgs::add_member, orgs::remove_member,
         orgs::assign_role, orgs::revoke_role, orgs::define_role, orgs::groups::create_group,
         orgs::groups::grant_group_role, orgs::groups::revoke_group_role, orgs::groups::join_group, orgs::groups::leave_group,
-        payments::request, payments::record_offline, payments::get, payments::list, payments::refund,
+        payments::request, payments::record_offline, payments::get, payments::list, payments::refund, payments::change_method, webhooks::stripe,
         check::check, audit::audit,
     ),
     components(schemas(Problem, ProblemType)),

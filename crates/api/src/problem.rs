@@ -233,6 +233,10 @@ impl From<AppError> for ApiError {
                 Self::new(ProblemType::VersionConflict, e.to_string())
             }
             AppError::NotFound { what } => Self::not_found(what),
+            AppError::InvalidSignature(reason) => Self::new(
+                ProblemType::InvalidSignature,
+                format!("webhook signature: {reason}"),
+            ),
             AppError::Throttled {
                 retry_after_seconds,
                 reason,

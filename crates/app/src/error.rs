@@ -33,6 +33,9 @@ pub enum AppError {
     },
     #[error("event cannot be encoded: {0}")]
     Encode(String),
+    /// A webhook whose signature is missing, wrong or outside the tolerance.
+    #[error("webhook signature: {0}")]
+    InvalidSignature(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("SQL side: {0}")]

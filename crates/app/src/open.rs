@@ -77,9 +77,10 @@ pub async fn open(
     ids: Arc<dyn IdGen>,
 ) -> Result<Roster, OpenError> {
     let token_ttl = settings.token_ttl()?;
-    let payments_of = {
-        let (retry, window) = (settings.payment_retry()?, settings.refund_window_days);
-        move |commands| Payments::new(commands, retry, window)
+    let payment_policy = crate::payments::PaymentPolicy {
+        retry: settings.payment_retry()?,
+        refund_window_days: settings.refund_window_days,
+        webhook_secrets: settings.stripe_webhook_secrets(),
     };
     let (parts, sql, side_db, sql_place) = match settings.storage()? {
         Storage::Sqlite { dir } => {
@@ -121,7 +122,7 @@ pub async fn open(
         settings: Arc::new(settings),
         orgs: Orgs::new(commands.clone()),
         checks: Checks::new(commands.clone()),
-        payments: payments_of(commands.clone()),
+        payments: Payments::new(commands.clone(), side.clone(), payment_policy),
         log,
         claims,
         sql,

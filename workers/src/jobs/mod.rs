@@ -2,6 +2,9 @@
 //! what it needs from the log when it runs, does the slow work and reports back by sending
 //! commands through the application's use cases. Handlers never write read models.
 
+pub mod charge_payment;
+pub mod payment_mail;
+pub mod refund_payment;
 pub mod verification_email;
 pub mod welcome_email;
 

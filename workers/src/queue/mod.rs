@@ -118,7 +118,7 @@ impl Queues {
             .task_id(TaskId::from_ulid(task_id))
             .idempotency_key(job.cause.idempotency_key(job.queue))
             .max_attempts(job.max_attempts(config))
-            .run_at_timestamp(u64::try_from(now.timestamp()).unwrap_or(0))
+            .run_at_timestamp(u64::try_from(job.run_at.unwrap_or(now).timestamp()).unwrap_or(0))
             .build();
         self.apalis.push(job.queue, task).await
     }

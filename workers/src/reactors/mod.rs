@@ -1,3 +1,4 @@
 //! The reactors of this build, one module each.
 
 pub mod mail;
+pub mod payments;

@@ -149,8 +149,13 @@ impl Env {
 
     /// The member's stream as stored.
     pub async fn stream(&self, member: Uuid) -> Vec<RecordedEvent> {
-        let stream = roster_app::stream_name::<Member>(member);
-        self.roster.log.read_stream(&stream, 0, 1000).await.unwrap()
+        self.stream_of(&roster_app::stream_name::<Member>(member))
+            .await
+    }
+
+    /// A stream as stored.
+    pub async fn stream_of(&self, stream: &str) -> Vec<RecordedEvent> {
+        self.roster.log.read_stream(stream, 0, 1000).await.unwrap()
     }
 
     /// The member's events of `event_type`, as stored.

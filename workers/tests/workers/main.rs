@@ -8,8 +8,11 @@ pub(crate) use roster_store::on_both_backends;
 
 mod delivery;
 mod harness;
+mod payments;
 mod reactor;
 mod schedules;
 #[path = "../../../tests/support/smtp.rs"]
 mod smtp;
+#[path = "../../../tests/support/stripe.rs"]
+mod stripe;
 mod transport;

@@ -7,6 +7,7 @@ pub mod members;
 pub mod ops;
 pub mod orgs;
 pub mod payments;
+pub mod webhooks;
 
 use axum::Json;
 use axum::Router;
@@ -82,6 +83,11 @@ pub fn routes() -> Router<ApiState> {
         .route("/v1/payments/offline", post(payments::record_offline))
         .route("/v1/payments/{payment}", get(payments::get))
         .route("/v1/payments/{payment}/refunds", post(payments::refund))
+        .route(
+            "/v1/payments/{payment}/payment-method",
+            put(payments::change_method),
+        )
+        .route("/v1/webhooks/stripe", post(webhooks::stripe))
         .route("/v1/check", get(check::check))
         .route("/v1/audit", get(audit::audit))
 }

@@ -253,6 +253,33 @@ pub async fn refund(
     payment_written(StatusCode::ACCEPTED, &handled, Some(refund_id))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentMethodRequest {
+    /// The Stripe payment method (`pm_…`) the next attempt charges.
+    pub payment_method: String,
+}
+
+#[utoipa::path(put, path = "/v1/payments/{payment}/payment-method", tag = "payments", request_body = PaymentMethodRequest,
+    params(("payment" = Uuid, Path), CommandHeaders), security(("api_key" = ["commands"])),
+    responses((status = 200, body = PaymentWritten, description = "The next attempt charges it"),
+        (status = 404, body = Problem, description = "not-found"),
+        (status = 409, body = Problem, description = "invalid-state: the payment is settled"),
+        (status = 422, body = Problem, description = "invalid-input")))]
+pub async fn change_method(
+    State(state): State<ApiState>,
+    ctx: CommandCtx,
+    Path(payment): Path<String>,
+    JsonBody(body): JsonBody<PaymentMethodRequest>,
+) -> Result<Response, ApiError> {
+    let payment_id = id("payment", &payment)?;
+    let payments = &state.roster().payments;
+    let handled = payments
+        .change_method(payment_id, body.payment_method, &ctx.meta)
+        .await?;
+    payment_written(StatusCode::OK, &handled, None)
+}
+
 fn payment_written(
     status: StatusCode,
     handled: &Handled<Payment>,

@@ -14,6 +14,7 @@
 
 mod api_keys;
 mod checkpoints;
+mod gateway;
 mod idempotency;
 mod throttle;
 

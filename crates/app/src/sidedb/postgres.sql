@@ -35,3 +35,17 @@ CREATE TABLE IF NOT EXISTS api_throttle (
     hits         INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS api_throttle_window ON api_throttle (window_start);
+
+-- The payment gateway's customer of each member: one, created once and then reused.
+CREATE TABLE IF NOT EXISTS gateway_customers (
+    member_id   TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+
+-- Webhook deliveries already applied, by the gateway's event id: a redelivery is ignored.
+CREATE TABLE IF NOT EXISTS webhook_events (
+    id          TEXT PRIMARY KEY,
+    event_type  TEXT NOT NULL,
+    received_at BIGINT NOT NULL
+);

@@ -15,6 +15,7 @@ crate::tagged_enum! {
         RecordFailed(RecordPaymentFailed) = "RecordPaymentFailed",
         RecordUnknown(RecordPaymentOutcomeUnknown) = "RecordPaymentOutcomeUnknown",
         Abandon(AbandonPayment) = "AbandonPayment",
+        ChangeMethod(ChangePaymentMethod) = "ChangePaymentMethod",
         RequestRefund(RequestRefund) = "RequestRefund",
         RecordRefundSucceeded(RecordRefundSucceeded) = "RecordRefundSucceeded",
         RecordRefundFailed(RecordRefundFailed) = "RecordRefundFailed",
@@ -77,6 +78,12 @@ pub struct RecordPaymentOutcomeUnknown {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AbandonPayment {
     pub reason: String,
+}
+
+/// The member gave another payment method (after a decline): the next attempt charges it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ChangePaymentMethod {
+    pub payment_method: String,
 }
 
 /// Asks to refund part or all of what was captured.

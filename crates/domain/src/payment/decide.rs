@@ -10,9 +10,9 @@ use super::command::{
 };
 use super::event::{
     FailureReason, OfflinePaymentRecorded, PaymentAbandoned, PaymentAttemptFailed,
-    PaymentAttemptStarted, PaymentEvent, PaymentFailed, PaymentOutcomeUnknown,
-    PaymentReattemptScheduled, PaymentRefundFailed, PaymentRefundRequested, PaymentRefundSucceeded,
-    PaymentRequested, PaymentSucceeded,
+    PaymentAttemptStarted, PaymentEvent, PaymentFailed, PaymentMethodChanged,
+    PaymentOutcomeUnknown, PaymentReattemptScheduled, PaymentRefundFailed, PaymentRefundRequested,
+    PaymentRefundSucceeded, PaymentRequested, PaymentSucceeded,
 };
 use super::money::{check_amount, parse_currency};
 use super::state::{AttemptOutcome, PaymentState, RefundStatus};
@@ -99,6 +99,21 @@ pub(super) fn decide(
                 at: ctx.now,
             })])
         }
+        PaymentCommand::ChangeMethod(c) => {
+            if state.is_offline() {
+                return Err(DomainError::invalid_state(
+                    "an offline payment is not charged",
+                ));
+            }
+            if state.succeeded_at.is_some() || state.is_ended_unpaid() {
+                return Err(DomainError::invalid_state("the payment is settled"));
+            }
+            Ok(vec![PaymentEvent::MethodChanged(PaymentMethodChanged {
+                payment_id,
+                payment_method: method_id(&c.payment_method)?,
+                changed_at: ctx.now,
+            })])
+        }
         PaymentCommand::RequestRefund(c) => request_refund(state, c, ctx),
         PaymentCommand::RecordRefundSucceeded(c) => {
             let refund = state
@@ -163,23 +178,29 @@ fn request(
         )));
     }
     check_amount("amount", c.amount)?;
-    let method = c.payment_method.trim();
+    let method = method_id(&c.payment_method)?;
+    Ok(vec![PaymentEvent::Requested(PaymentRequested {
+        payment_id: c.payment_id,
+        member_id: c.member_id,
+        amount: c.amount,
+        currency: parse_currency(&c.currency)?,
+        payment_method: method,
+        membership_id: c.membership_id,
+        description: optional_text("description", c.description.as_deref())?,
+        requested_at: ctx.now,
+    })])
+}
+
+/// A gateway's payment method id: one word of at most 255 characters.
+fn method_id(method: &str) -> Result<String, DomainError> {
+    let method = method.trim();
     if method.is_empty() || method.len() > 255 || method.chars().any(char::is_whitespace) {
         return Err(DomainError::invalid(
             "payment_method",
             "must be the gateway's payment method id",
         ));
     }
-    Ok(vec![PaymentEvent::Requested(PaymentRequested {
-        payment_id: c.payment_id,
-        member_id: c.member_id,
-        amount: c.amount,
-        currency: parse_currency(&c.currency)?,
-        payment_method: method.to_owned(),
-        membership_id: c.membership_id,
-        description: optional_text("description", c.description.as_deref())?,
-        requested_at: ctx.now,
-    })])
+    Ok(method.to_owned())
 }
 
 fn record_offline(

@@ -17,6 +17,7 @@ crate::tagged_enum! {
         ReattemptScheduled(PaymentReattemptScheduled) = "PaymentReattemptScheduled.v1",
         Failed(PaymentFailed) = "PaymentFailed.v1",
         Abandoned(PaymentAbandoned) = "PaymentAbandoned.v1",
+        MethodChanged(PaymentMethodChanged) = "PaymentMethodChanged.v1",
         RefundRequested(PaymentRefundRequested) = "PaymentRefundRequested.v1",
         RefundSucceeded(PaymentRefundSucceeded) = "PaymentRefundSucceeded.v1",
         RefundFailed(PaymentRefundFailed) = "PaymentRefundFailed.v1",
@@ -126,6 +127,13 @@ pub struct PaymentAbandoned {
     pub payment_id: Uuid,
     pub reason: String,
     pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PaymentMethodChanged {
+    pub payment_id: Uuid,
+    pub payment_method: String,
+    pub changed_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

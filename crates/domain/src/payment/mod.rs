@@ -13,14 +13,14 @@ mod money;
 mod state;
 
 pub use command::{
-    AbandonPayment, PaymentCommand, RecordOfflinePayment, RecordPaymentFailed,
+    AbandonPayment, ChangePaymentMethod, PaymentCommand, RecordOfflinePayment, RecordPaymentFailed,
     RecordPaymentOutcomeUnknown, RecordPaymentSucceeded, RecordRefundFailed, RecordRefundSucceeded,
     RequestPayment, RequestRefund, StartPaymentAttempt,
 };
 pub use decide::{HARD_DECLINES, MAX_ATTEMPTS, is_retryable};
 pub use event::{
     Decline, FailureReason, OfflineMethod, OfflinePaymentRecorded, PaymentAbandoned,
-    PaymentAttemptFailed, PaymentAttemptStarted, PaymentEvent, PaymentFailed,
+    PaymentAttemptFailed, PaymentAttemptStarted, PaymentEvent, PaymentFailed, PaymentMethodChanged,
     PaymentOutcomeUnknown, PaymentReattemptScheduled, PaymentRefundFailed, PaymentRefundRequested,
     PaymentRefundSucceeded, PaymentRequested, PaymentSucceeded,
 };

@@ -256,6 +256,11 @@ pub(super) fn evolve(mut state: PaymentState, event: &PaymentEvent) -> PaymentSt
             state.abandoned = Some(e.reason.clone());
             state.next_attempt = None;
         }
+        PaymentEvent::MethodChanged(e) => {
+            state.method = Some(Method::Gateway {
+                payment_method: e.payment_method.clone(),
+            });
+        }
         PaymentEvent::RefundRequested(e) => {
             state.refunds.insert(
                 e.refund_id,

@@ -317,3 +317,28 @@ pub fn failure_events(at: DateTime<Utc>) -> [PaymentEvent; 2] {
         payment_failed(4, FailureReason::AttemptsExhausted),
     ]
 }
+
+#[test]
+fn a_new_payment_method_is_charged_from_the_next_attempt_until_the_payment_settles() {
+    let change = || {
+        PaymentCommand::ChangeMethod(roster_domain::payment::ChangePaymentMethod {
+            payment_method: "pm_new".into(),
+        })
+    };
+    let declined = [
+        requested(),
+        started(1, now()),
+        failed_attempt(1, "insufficient_funds", true),
+        scheduled(2, now()),
+    ];
+    let state = given(declined).when(change(), trusted()).then_state();
+    assert_eq!(
+        state.method,
+        Some(roster_domain::payment::Method::Gateway {
+            payment_method: "pm_new".into()
+        })
+    );
+    given([requested(), started(1, now()), succeeded(1, "pi_1")])
+        .when(change(), trusted())
+        .then_err(ErrorKind::InvalidState);
+}

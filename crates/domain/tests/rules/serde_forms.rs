@@ -11,8 +11,8 @@ use roster_domain::org::{
 };
 use roster_domain::payment::{
     Decline, OfflineMethod, OfflinePaymentRecorded, PaymentAbandoned, PaymentAttemptFailed,
-    PaymentEvent, PaymentOutcomeUnknown, PaymentRefundFailed, PaymentRefundRequested,
-    PaymentRefundSucceeded,
+    PaymentEvent, PaymentMethodChanged, PaymentOutcomeUnknown, PaymentRefundFailed,
+    PaymentRefundRequested, PaymentRefundSucceeded,
 };
 use roster_domain::{
     AnyEvent, AnyState, DomainError, DomainEvent, Member, OrgCommand, Organization, Payment,
@@ -134,6 +134,11 @@ fn every_payment_event() -> Vec<PaymentEvent> {
             payment_id: id,
             reason: "cancelled".into(),
             at,
+        }),
+        PaymentEvent::MethodChanged(PaymentMethodChanged {
+            payment_id: id,
+            payment_method: "pm_2".into(),
+            changed_at: at,
         }),
         PaymentEvent::RefundRequested(PaymentRefundRequested {
             payment_id: id,

@@ -122,6 +122,7 @@ fn payment_summary(event: &PaymentEvent, state: &PaymentState) -> String {
         }
         PaymentEvent::Failed(e) => format!("payment failed after {} attempts", e.attempts),
         PaymentEvent::Abandoned(_) => "payment abandoned".into(),
+        PaymentEvent::MethodChanged(_) => "payment method changed".into(),
         PaymentEvent::RefundRequested(e) => match e.override_reason {
             Some(_) => format!(
                 "refund of {} requested (window overridden)",

@@ -6,14 +6,19 @@
 
 use chrono::{DateTime, Utc};
 use roster_domain::payment::{
-    AbandonPayment, Decline, OfflineMethod, RecordOfflinePayment, RecordPaymentFailed,
-    RecordPaymentOutcomeUnknown, RecordPaymentSucceeded, RecordRefundFailed, RecordRefundSucceeded,
-    RequestPayment, RequestRefund, StartPaymentAttempt,
+    AbandonPayment, ChangePaymentMethod, Decline, OfflineMethod, RecordOfflinePayment,
+    RecordPaymentFailed, RecordPaymentOutcomeUnknown, RecordPaymentSucceeded, RecordRefundFailed,
+    RecordRefundSucceeded, RequestPayment, RequestRefund, StartPaymentAttempt,
 };
 use roster_domain::{Payment, PaymentCommand, PaymentState};
 use uuid::Uuid;
 
+mod webhook;
+
+use crate::sidedb::SideDb;
 use crate::{AppError, CommandHandler, CommandMeta, Handled, Loaded, RetrySchedule};
+
+pub use webhook::{WEBHOOK_TOLERANCE_SECONDS, WebhookOutcome, sign_webhook};
 
 /// A card payment as an upstream app asks for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,22 +60,33 @@ pub struct NewRefund {
 #[derive(Clone)]
 pub struct Payments {
     commands: CommandHandler,
-    retry: RetrySchedule,
-    refund_window_days: u32,
+    side: SideDb,
+    policy: PaymentPolicy,
+}
+
+/// What the payment use cases are told by the settings.
+#[derive(Debug, Clone)]
+pub struct PaymentPolicy {
+    /// Waits before each re-attempt of a declined charge.
+    pub retry: RetrySchedule,
+    /// Days after the success in which a refund needs no override.
+    pub refund_window_days: u32,
+    /// Every secret a webhook may be signed with (several while one is rotated).
+    pub webhook_secrets: Vec<String>,
 }
 
 impl Payments {
-    pub fn new(commands: CommandHandler, retry: RetrySchedule, refund_window_days: u32) -> Self {
+    pub fn new(commands: CommandHandler, side: SideDb, policy: PaymentPolicy) -> Self {
         Self {
             commands,
-            retry,
-            refund_window_days,
+            side,
+            policy,
         }
     }
 
     /// The waits between a declined charge and its re-attempts.
     pub fn retry_schedule(&self) -> &RetrySchedule {
-        &self.retry
+        &self.policy.retry
     }
 
     /// Asks for a card payment under a fresh id; a worker charges it.
@@ -139,7 +155,7 @@ impl Payments {
             amount: refund.amount,
             currency: refund.currency,
             reason: refund.reason,
-            window_days: self.refund_window_days,
+            window_days: self.policy.refund_window_days,
             override_reason: refund.override_reason,
         });
         let handled = self.execute(payment_id, &command, meta).await?;
@@ -184,8 +200,9 @@ impl Payments {
         meta: &CommandMeta,
     ) -> Result<Handled<Payment>, AppError> {
         let index = usize::try_from(attempt).unwrap_or(usize::MAX);
-        let next_attempt_at = (index < self.retry.max_attempts()).then(|| {
-            let wait = chrono::Duration::from_std(self.retry.delay_after(index))
+        let retry = &self.policy.retry;
+        let next_attempt_at = (index < retry.max_attempts()).then(|| {
+            let wait = chrono::Duration::from_std(retry.delay_after(index))
                 .unwrap_or(chrono::Duration::MAX);
             self.commands.clock().now() + wait
         });
@@ -228,6 +245,17 @@ impl Payments {
                 PaymentCommand::RecordRefundFailed(RecordRefundFailed { refund_id, reason })
             }
         };
+        self.execute(payment_id, &command, meta).await
+    }
+
+    /// The member's new payment method, charged from the next attempt on.
+    pub async fn change_method(
+        &self,
+        payment_id: Uuid,
+        payment_method: String,
+        meta: &CommandMeta,
+    ) -> Result<Handled<Payment>, AppError> {
+        let command = PaymentCommand::ChangeMethod(ChangePaymentMethod { payment_method });
         self.execute(payment_id, &command, meta).await
     }
 
