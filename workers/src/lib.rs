@@ -28,6 +28,7 @@ pub mod mail;
 pub mod queue;
 pub mod reactor;
 pub mod reactors;
+pub mod reconcile;
 pub mod supervise;
 
 use std::sync::Arc;

@@ -3,6 +3,7 @@
 
 mod events;
 mod keys;
+mod payments;
 mod projections;
 mod replay;
 mod serve;
@@ -45,6 +46,9 @@ enum Command {
     /// Watch the reactors and job queues.
     #[command(subcommand)]
     Workers(workers_status::WorkersCommand),
+    /// Show, list and reconcile payments.
+    #[command(subcommand)]
+    Payments(payments::PaymentsCommand),
     /// Create, list and revoke API keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -77,6 +81,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Worker => worker::run(roster).await,
         Command::Workers(command) => workers_status::run(&roster, command).await,
         Command::Keys(command) => keys::run(&roster, command).await,
+        Command::Payments(command) => payments::run(&roster, command).await,
         Command::Replay(args) => replay::run(&roster, args).await,
         Command::Projections(command) => projections::run(&roster, command).await,
     }

@@ -103,6 +103,12 @@ impl Job for ChargePayment {
             tracing::error!("{FAULT_ENV}=after-charge: aborting before the charge is recorded");
             std::process::abort();
         }
+        let outcome = match &charge {
+            Charge::Succeeded { .. } => "succeeded",
+            Charge::Declined { .. } => "declined",
+            Charge::Pending { .. } => "pending",
+        };
+        metrics::counter!("roster_payment_charges_total", "outcome" => outcome).increment(1);
         let reported = match charge {
             Charge::Succeeded {
                 intent_id,

@@ -72,6 +72,10 @@ pub async fn metrics(State(state): State<ApiState>, _: Scoped<Operator>) -> Resp
             Err(e) => tracing::warn!(error = %e, "cannot read the projections' lag"),
         }
     }
+    match state.read_models().payment_totals().await {
+        Ok(totals) => record_payments(&totals),
+        Err(e) => tracing::warn!(error = %e, "cannot read the payment totals"),
+    }
     let text = metrics_handle().map(|h| h.render()).unwrap_or_default();
     let mut response = text.into_response();
     response.headers_mut().insert(
@@ -79,6 +83,20 @@ pub async fn metrics(State(state): State<ApiState>, _: Scoped<Operator>) -> Resp
         HeaderValue::from_static("text/plain; version=0.0.4"),
     );
     response
+}
+
+/// Payments per status and currency, and the money captured and refunded (minor units), from
+/// the payments read model at the time of the scrape.
+fn record_payments(totals: &[roster_projections::read::PaymentTotals]) {
+    for t in totals {
+        let (status, currency) = (t.status.clone(), t.currency.clone());
+        metrics::gauge!("roster_payments", "status" => status, "currency" => currency.clone())
+            .set(t.count as f64);
+        metrics::gauge!("roster_payments_captured_minor", "status" => t.status.clone(), "currency" => currency.clone())
+            .set(t.captured as f64);
+        metrics::gauge!("roster_payments_refunded_minor", "status" => t.status.clone(), "currency" => currency)
+            .set(t.refunded as f64);
+    }
 }
 
 /// This document. Public: it describes the contract, not data.

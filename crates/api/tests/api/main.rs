@@ -14,3 +14,4 @@ mod orgs;
 mod payments;
 mod problems;
 mod support;
+mod webhooks;

@@ -80,21 +80,28 @@ pub async fn spawn_api(backend: Backend) -> TestApi {
 }
 
 pub async fn spawn_api_with_limit(backend: Backend, body_limit: usize) -> TestApi {
-    spawn_api_with(backend, body_limit, None).await
+    spawn_api_with(backend, |s| s.body_limit = body_limit, None).await
+}
+
+/// An API over Roster opened with settings changed by `adjust`.
+pub async fn spawn_api_with_settings(
+    backend: Backend,
+    adjust: impl FnOnce(&mut roster_app::Settings),
+) -> TestApi {
+    spawn_api_with(backend, adjust, None).await
 }
 
 /// An API whose readiness also asks `probe` (as `roster serve` asks the projections).
 pub async fn spawn_api_with_probe(backend: Backend, probe: roster_api::probe::Probe) -> TestApi {
-    spawn_api_with(backend, roster_api::DEFAULT_BODY_LIMIT, Some(probe)).await
+    spawn_api_with(backend, |_| {}, Some(probe)).await
 }
 
 async fn spawn_api_with(
     backend: Backend,
-    body_limit: usize,
+    adjust: impl FnOnce(&mut roster_app::Settings),
     probe: Option<roster_api::probe::Probe>,
 ) -> TestApi {
-    let TestRoster { roster, clock, dir } =
-        testing::open_with(backend, |settings| settings.body_limit = body_limit).await;
+    let TestRoster { roster, clock, dir } = testing::open_with(backend, adjust).await;
     let projections = Projections::start(&roster, RunnerConfig::default())
         .await
         .unwrap();
