@@ -265,6 +265,18 @@ impl TestApp {
         }
     }
 
+    /// Whether the server exits by itself within `within` (a fault aborted it).
+    pub fn wait_exit(&mut self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
     /// SIGKILL, then `roster serve` again on the same data (and database), adjusted by
     /// `adjust` as the first start was.
     pub fn kill_and_restart(&mut self, adjust: impl FnOnce(&mut Command, &Path)) {

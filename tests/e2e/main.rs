@@ -9,6 +9,9 @@ mod harness;
 mod hosted;
 mod keys;
 mod mail;
+mod payments;
 #[path = "../support/smtp.rs"]
 mod smtp;
+#[path = "../support/stripe.rs"]
+mod stripe;
 mod walk;
