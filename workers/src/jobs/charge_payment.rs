@@ -1,8 +1,8 @@
 //! Charging one attempt of a payment through Stripe, without ever charging twice:
 //! 1. the attempt is started in the log first (the aggregate allows one open attempt, so a
 //!    second charge of the payment cannot begin while this one may still take money);
-//! 2. the attempt's intent is looked up at Stripe by its metadata (a run after a crash or a
-//!    timeout finds what the earlier run made);
+//! 2. unless this very run started the attempt, the attempt's intent is looked up at Stripe by
+//!    its metadata (a run after a crash or a timeout finds what the earlier run made);
 //! 3. only if there is none, the payment's stream is read again right before creating it, and
 //!    the job stops if the payment succeeded or another attempt is open;
 //! 4. the intent is created and confirmed off-session with the key
@@ -57,23 +57,26 @@ impl Job for ChargePayment {
         if state.succeeded_at.is_some() || state.is_ended_unpaid() {
             return Ok(());
         }
-        match state.attempt(attempt) {
+        // Whether this run started the attempt: then no intent can exist for it yet (one is
+        // only made after the start is in the log), and the lookup is skipped.
+        let fresh = match state.attempt(attempt) {
             Some(started) if !started.is_open() => return Ok(()),
-            Some(_) => {}
-            None => {
-                if let Err(e) = payments.start_attempt(id, attempt, &meta).await {
-                    return match e {
-                        roster_app::AppError::Domain(e) => {
-                            tracing::info!(payment_id = %id, attempt, reason = %e, "attempt not started");
-                            Ok(())
-                        }
-                        e => Err(retry(format!("cannot start the attempt: {e}"))),
-                    };
+            Some(_) => false,
+            None => match payments.start_attempt(id, attempt, &meta).await {
+                Ok(handled) => !handled.events.is_empty(),
+                Err(roster_app::AppError::Domain(e)) => {
+                    tracing::info!(payment_id = %id, attempt, reason = %e, "attempt not started");
+                    return Ok(());
                 }
-            }
-        }
+                Err(e) => return Err(retry(format!("cannot start the attempt: {e}"))),
+            },
+        };
         let gateway = ctx.gateway()?;
-        let charged = match gateway.find_charge(id, attempt).await {
+        let found = match fresh {
+            true => Ok(None),
+            false => gateway.find_charge(id, attempt).await,
+        };
+        let charged = match found {
             Ok(Some(found)) => Ok(found),
             Ok(None) => self.create(&ctx, gateway).await?,
             Err(e) => Err(e),
@@ -160,7 +163,10 @@ impl ChargePayment {
             Ok(customer) => customer,
             Err(e) => return Ok(Err(e)),
         };
-        let attached = match gateway.attach(payment_method, &customer).await {
+        let attached = match ctx
+            .attached_method(member_id, payment_method, &customer, gateway)
+            .await
+        {
             Ok(attached) => attached,
             Err(e) => return Ok(Err(e)),
         };
@@ -197,6 +203,30 @@ impl Context {
             .gateway
             .as_ref()
             .ok_or_else(|| retry("ROSTER_STRIPE_SECRET_KEY is not set"))
+    }
+
+    /// `payment_method` as attached to the member's customer, attached the first time.
+    pub async fn attached_method(
+        &self,
+        member_id: Uuid,
+        payment_method: &str,
+        customer: &str,
+        gateway: &Gateway,
+    ) -> Result<String, GatewayError> {
+        let side = &self.roster.side;
+        let unreachable = |e: roster_sql::SqlError| GatewayError::Unreachable(e.to_string());
+        let known = side
+            .gateway_method(member_id, payment_method)
+            .await
+            .map_err(unreachable)?;
+        if let Some(attached) = known {
+            return Ok(attached);
+        }
+        let attached = gateway.attach(payment_method, customer).await?;
+        let now = self.roster.clock.now();
+        side.link_gateway_method(member_id, payment_method, &attached, now)
+            .await
+            .map_err(unreachable)
     }
 
     /// The member's customer at Stripe, made the first time.

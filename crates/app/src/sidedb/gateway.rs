@@ -45,6 +45,49 @@ impl SideDb {
             .unwrap_or_else(|| customer_id.to_owned()))
     }
 
+    /// `payment_method` as attached to the member's customer, if it was.
+    pub async fn gateway_method(
+        &self,
+        member_id: Uuid,
+        payment_method: &str,
+    ) -> Result<Option<String>, SqlError> {
+        let row = self
+            .db
+            .query_opt(
+                "SELECT attached_id FROM gateway_methods WHERE member_id = $1 AND given_id = $2",
+                vec![Val::id(member_id), Val::text(payment_method)],
+            )
+            .await?;
+        Ok(row.and_then(|row| text_at(&row, 0).map(str::to_owned)))
+    }
+
+    /// Records `attached` as the member's attached copy of `payment_method` unless one is
+    /// recorded already, and answers the one that stands.
+    pub async fn link_gateway_method(
+        &self,
+        member_id: Uuid,
+        payment_method: &str,
+        attached: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, SqlError> {
+        self.db
+            .execute(
+                "INSERT INTO gateway_methods (member_id, given_id, attached_id, created_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (member_id, given_id) DO NOTHING",
+                vec![
+                    Val::id(member_id),
+                    Val::text(payment_method),
+                    Val::text(attached),
+                    Val::Int(millis(now)),
+                ],
+            )
+            .await?;
+        Ok(self
+            .gateway_method(member_id, payment_method)
+            .await?
+            .unwrap_or_else(|| attached.to_owned()))
+    }
+
     /// Whether webhook event `id` was applied already.
     pub async fn webhook_seen(&self, id: &str) -> Result<bool, SqlError> {
         let row = self

@@ -43,6 +43,15 @@ CREATE TABLE IF NOT EXISTS gateway_customers (
     created_at  BIGINT NOT NULL
 );
 
+-- Payment methods as given (`pm_…`) and as attached to the member's customer: attached once.
+CREATE TABLE IF NOT EXISTS gateway_methods (
+    member_id   TEXT NOT NULL,
+    given_id    TEXT NOT NULL,
+    attached_id TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (member_id, given_id)
+);
+
 -- Webhook deliveries already applied, by the gateway's event id: a redelivery is ignored.
 CREATE TABLE IF NOT EXISTS webhook_events (
     id          TEXT PRIMARY KEY,
