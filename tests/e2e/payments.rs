@@ -90,6 +90,13 @@ async fn killed_between_charge_and_record(backend: Backend) {
         "exactly one PaymentIntent"
     );
     assert_eq!(read["captured_amount"], 2500);
+    let shown = app.cli(&["payments", "show", &payment]);
+    assert!(shown.contains("\"status\": \"succeeded\""), "{shown}");
+    let listed = app.cli(&["payments", "list", "--status", "succeeded"]);
+    assert!(
+        listed.contains(&payment) && listed.contains("25.00 EUR"),
+        "{listed}"
+    );
     let log = std::fs::read_to_string(app.dir.path().join("serve.log")).unwrap();
     assert!(
         log.contains("ROSTER_TEST_FAULT=after-charge"),

@@ -48,6 +48,8 @@ impl Job for ChargePayment {
     async fn run(self, run: Run, ctx: Context) -> JobResult {
         let payments = &ctx.roster.payments;
         let meta = ctx.meta::<Self>(&self.cause);
+        // Without Stripe nothing starts: the job waits (failed for now) for a key.
+        let gateway = ctx.gateway()?;
         let (id, attempt) = (self.payment_id, self.attempt);
         let state = payments
             .get(id)
@@ -71,7 +73,6 @@ impl Job for ChargePayment {
                 Err(e) => return Err(retry(format!("cannot start the attempt: {e}"))),
             },
         };
-        let gateway = ctx.gateway()?;
         let found = match fresh {
             true => Ok(None),
             false => gateway.find_charge(id, attempt).await,

@@ -26,6 +26,7 @@ on_both_backends!(
     a_hard_decline_stops_after_one_attempt,
     refunds_full_and_partial_go_through_stripe,
     a_webhook_and_the_worker_report_a_charge_once,
+    reconcile_settles_attempts_of_unknown_outcome_without_charging,
 );
 
 const WEBHOOK_SECRET: &str = "whsec_test_roster";
@@ -277,4 +278,63 @@ async fn a_webhook_and_the_worker_report_a_charge_once(backend: Backend) {
     assert_eq!(successes, 1, "the webhook after the worker changed nothing");
     pay.run_due().await;
     assert_eq!(pay.mails("Payment received"), 1);
+}
+
+async fn reconcile_settles_attempts_of_unknown_outcome_without_charging(backend: Backend) {
+    use roster_workers::reconcile::{Reconciled, reconcile};
+    let pay = setup(backend).await;
+    let payments = &pay.env.roster.payments;
+    let gateway = Gateway::new(Some(&pay.stripe.url()), pay.stripe.secret_key()).unwrap();
+    let grace = Span::minutes(10);
+
+    // An attempt started whose charge never reached Stripe (the worker died before it).
+    let lost = pay.pay("pm_card_visa").await;
+    payments.start_attempt(lost, 1, &system()).await.unwrap();
+    let early = reconcile(&pay.env.roster, &gateway, lost, grace)
+        .await
+        .unwrap();
+    assert_eq!(early, Reconciled::InFlight { attempt: 1 });
+    pay.env.clock.advance(Span::minutes(11));
+    let settled = reconcile(&pay.env.roster, &gateway, lost, grace)
+        .await
+        .unwrap();
+    assert_eq!(settled, Reconciled::NoCharge { attempt: 1 });
+    assert_eq!(pay.state(lost).await.status(), PaymentStatus::Retrying);
+    assert_eq!(
+        pay.stripe.payment_intent_count(),
+        0,
+        "reconcile charges nothing"
+    );
+
+    // An attempt whose outcome was recorded as unknown while Stripe had charged it.
+    let paid = pay.pay("pm_card_visa").await;
+    payments.start_attempt(paid, 1, &system()).await.unwrap();
+    let customer = gateway.create_customer(Uuid::now_v7()).await.unwrap();
+    let card = gateway.attach("pm_card_visa", &customer).await.unwrap();
+    let request = roster_workers::gateway::ChargeRequest {
+        payment_id: paid,
+        attempt: 1,
+        member_id: Uuid::now_v7(),
+        customer: &customer,
+        payment_method: &card,
+        amount: 4200,
+        currency: "EUR",
+    };
+    gateway.charge(&request).await.unwrap();
+    payments
+        .record_unknown(paid, 1, "timed out".into(), &system())
+        .await
+        .unwrap();
+    let settled = reconcile(&pay.env.roster, &gateway, paid, grace)
+        .await
+        .unwrap();
+    assert_eq!(
+        settled,
+        Reconciled::Settled {
+            attempt: 1,
+            outcome: "succeeded"
+        }
+    );
+    assert_eq!(pay.state(paid).await.status(), PaymentStatus::Succeeded);
+    assert_eq!(pay.stripe.payment_intent_count(), 1);
 }

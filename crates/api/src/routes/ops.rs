@@ -87,8 +87,36 @@ pub async fn metrics(State(state): State<ApiState>, _: Scoped<Operator>) -> Resp
 
 /// Payments per status and currency, and the money captured and refunded (minor units), from
 /// the payments read model at the time of the scrape.
+/// Every status is set for every currency seen, so a status that no payment has any more reads
+/// 0 instead of its last count.
 fn record_payments(totals: &[roster_projections::read::PaymentTotals]) {
-    for t in totals {
+    const STATUSES: [&str; 6] = [
+        "processing",
+        "retrying",
+        "succeeded",
+        "partially_refunded",
+        "refunded",
+        "failed",
+    ];
+    let currencies: std::collections::BTreeSet<&str> =
+        totals.iter().map(|t| t.currency.as_str()).collect();
+    let zero = |status: &str, currency: &str| roster_projections::read::PaymentTotals {
+        status: status.to_owned(),
+        currency: currency.to_owned(),
+        count: 0,
+        captured: 0,
+        refunded: 0,
+    };
+    let filled = currencies.iter().flat_map(|currency| {
+        STATUSES.iter().map(move |status| {
+            totals
+                .iter()
+                .find(|t| t.status == *status && t.currency == *currency)
+                .cloned()
+                .unwrap_or_else(|| zero(status, currency))
+        })
+    });
+    for t in filled {
         let (status, currency) = (t.status.clone(), t.currency.clone());
         metrics::gauge!("roster_payments", "status" => status, "currency" => currency.clone())
             .set(t.count as f64);

@@ -107,6 +107,28 @@ async fn offline_payments_are_refunded_as_records_up_to_what_was_received(backen
     let read = api.get(&format!("/v1/payments/{id}")).send().await;
     let read = read.expect(200);
     assert_eq!(read["refunded_amount"], 5000);
+    let position = read["position"].as_u64().unwrap();
+    api.get(&format!("/v1/payments?min_position={position}"))
+        .send()
+        .await
+        .expect(200);
+    let metrics = api.get("/metrics").send().await;
+    let metrics = metrics.expect(200).as_str().unwrap().to_owned();
+    // The recorder is the process's: tests running beside this one scrape their own databases
+    // into the same series, so only the series' presence is this test's to check.
+    for series in [
+        "roster_payments{",
+        "roster_payments_captured_minor{",
+        "roster_payments_refunded_minor{",
+    ] {
+        let wanted = r#"status="refunded",currency="EUR""#;
+        assert!(
+            metrics
+                .lines()
+                .any(|l| l.starts_with(series) && l.contains(wanted)),
+            "no {series} in {metrics}"
+        );
+    }
     assert_eq!(read["method"], "bank_transfer");
     assert_eq!(read["reference"], "TRX-42");
     assert_eq!(read["refunds"].as_array().unwrap().len(), 2);
