@@ -90,14 +90,6 @@ pub async fn metrics(State(state): State<ApiState>, _: Scoped<Operator>) -> Resp
 /// Every status is set for every currency seen, so a status that no payment has any more reads
 /// 0 instead of its last count.
 fn record_payments(totals: &[roster_projections::read::PaymentTotals]) {
-    const STATUSES: [&str; 6] = [
-        "processing",
-        "retrying",
-        "succeeded",
-        "partially_refunded",
-        "refunded",
-        "failed",
-    ];
     let currencies: std::collections::BTreeSet<&str> =
         totals.iter().map(|t| t.currency.as_str()).collect();
     let zero = |status: &str, currency: &str| roster_projections::read::PaymentTotals {
@@ -108,13 +100,15 @@ fn record_payments(totals: &[roster_projections::read::PaymentTotals]) {
         refunded: 0,
     };
     let filled = currencies.iter().flat_map(|currency| {
-        STATUSES.iter().map(move |status| {
-            totals
-                .iter()
-                .find(|t| t.status == *status && t.currency == *currency)
-                .cloned()
-                .unwrap_or_else(|| zero(status, currency))
-        })
+        roster_projections::read::PAYMENT_STATUSES
+            .iter()
+            .map(move |status| {
+                totals
+                    .iter()
+                    .find(|t| t.status == *status && t.currency == *currency)
+                    .cloned()
+                    .unwrap_or_else(|| zero(status, currency))
+            })
     });
     for t in filled {
         let (status, currency) = (t.status.clone(), t.currency.clone());

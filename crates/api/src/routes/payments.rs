@@ -12,7 +12,7 @@ use roster_app::payments::{NewPayment, NewRefund, OfflinePayment};
 use roster_domain::Payment;
 use roster_domain::payment::OfflineMethod;
 use roster_projections::PAYMENTS;
-use roster_projections::read::{PaymentFilter, PaymentRecord};
+use roster_projections::read::{PAYMENT_STATUSES, PaymentFilter, PaymentRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -110,15 +110,6 @@ pub struct PaymentPage {
     pub next: Option<String>,
 }
 
-const STATUSES: &[&str] = &[
-    "processing",
-    "retrying",
-    "succeeded",
-    "partially_refunded",
-    "refunded",
-    "failed",
-];
-
 #[utoipa::path(post, path = "/v1/payments", tag = "payments", request_body = PaymentRequest,
     params(CommandHeaders), security(("api_key" = ["commands"])),
     responses((status = 202, body = PaymentWritten, description = "Accepted; a worker charges it"),
@@ -200,11 +191,11 @@ pub async fn list(
         return Err(ApiError::invalid("limit", "must be 1 to 500"));
     }
     if let Some(status) = &query.status
-        && !STATUSES.contains(&status.as_str())
+        && !PAYMENT_STATUSES.contains(&status.as_str())
     {
         return Err(ApiError::invalid(
             "status",
-            format!("must be one of {}", STATUSES.join(", ")),
+            format!("must be one of {}", PAYMENT_STATUSES.join(", ")),
         ));
     }
     wait_for(&state, PAYMENTS, query.min_position).await?;

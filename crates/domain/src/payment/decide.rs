@@ -3,6 +3,7 @@
 //! changes nothing, and money the gateway says it took is always recorded.
 
 use chrono::Duration;
+use uuid::Uuid;
 
 use super::command::{
     PaymentCommand, RecordOfflinePayment, RecordPaymentFailed, RecordPaymentSucceeded,
@@ -171,13 +172,7 @@ fn request(
     c: &RequestPayment,
     ctx: &Ctx,
 ) -> Result<Vec<PaymentEvent>, DomainError> {
-    if state.exists() {
-        return Err(DomainError::already_exists(format!(
-            "payment {}",
-            c.payment_id
-        )));
-    }
-    check_amount("amount", c.amount)?;
+    new_payment(state, c.payment_id, c.amount)?;
     let method = method_id(&c.payment_method)?;
     Ok(vec![PaymentEvent::Requested(PaymentRequested {
         payment_id: c.payment_id,
@@ -189,6 +184,14 @@ fn request(
         description: optional_text("description", c.description.as_deref())?,
         requested_at: ctx.now,
     })])
+}
+
+/// A payment under a fresh id, of a valid amount.
+fn new_payment(state: &PaymentState, payment_id: Uuid, amount: u64) -> Result<(), DomainError> {
+    if state.exists() {
+        return Err(DomainError::already_exists(format!("payment {payment_id}")));
+    }
+    check_amount("amount", amount)
 }
 
 /// A gateway's payment method id: one word of at most 255 characters.
@@ -208,13 +211,7 @@ fn record_offline(
     c: &RecordOfflinePayment,
     ctx: &Ctx,
 ) -> Result<Vec<PaymentEvent>, DomainError> {
-    if state.exists() {
-        return Err(DomainError::already_exists(format!(
-            "payment {}",
-            c.payment_id
-        )));
-    }
-    check_amount("amount", c.amount)?;
+    new_payment(state, c.payment_id, c.amount)?;
     let received_at = c.received_at.unwrap_or(ctx.now);
     if received_at > ctx.now {
         return Err(DomainError::invalid("received_at", "lies in the future"));

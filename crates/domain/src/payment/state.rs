@@ -197,16 +197,19 @@ impl PaymentState {
 pub(super) fn evolve(mut state: PaymentState, event: &PaymentEvent) -> PaymentState {
     match event {
         PaymentEvent::Requested(e) => {
-            state.payment_id = Some(e.payment_id);
-            state.member_id = Some(e.member_id);
-            state.membership_id = e.membership_id;
-            state.amount = e.amount;
-            state.currency.clone_from(&e.currency);
-            state.description.clone_from(&e.description);
-            state.method = Some(Method::Gateway {
+            let method = Method::Gateway {
                 payment_method: e.payment_method.clone(),
+            };
+            state.open(Opened {
+                payment_id: e.payment_id,
+                member_id: e.member_id,
+                membership_id: e.membership_id,
+                amount: e.amount,
+                currency: &e.currency,
+                description: &e.description,
+                method,
+                at: e.requested_at,
             });
-            state.requested_at = Some(e.requested_at);
         }
         PaymentEvent::AttemptStarted(e) => {
             state.next_attempt = None;
@@ -286,22 +289,50 @@ pub(super) fn evolve(mut state: PaymentState, event: &PaymentEvent) -> PaymentSt
             }
         }
         PaymentEvent::OfflineRecorded(e) => {
-            state.payment_id = Some(e.payment_id);
-            state.member_id = Some(e.member_id);
-            state.membership_id = e.membership_id;
-            state.amount = e.amount;
-            state.currency.clone_from(&e.currency);
-            state.description.clone_from(&e.description);
-            state.method = Some(Method::Offline {
+            let method = Method::Offline {
                 method: e.method,
                 reference: e.reference.clone(),
+            };
+            state.open(Opened {
+                payment_id: e.payment_id,
+                member_id: e.member_id,
+                membership_id: e.membership_id,
+                amount: e.amount,
+                currency: &e.currency,
+                description: &e.description,
+                method,
+                at: e.recorded_at,
             });
-            state.requested_at = Some(e.recorded_at);
             state.captured = e.amount;
             state.succeeded_at = Some(e.received_at);
         }
     }
     state
+}
+
+/// What the first event of a payment says, card or offline.
+struct Opened<'a> {
+    payment_id: Uuid,
+    member_id: Uuid,
+    membership_id: Option<Uuid>,
+    amount: u64,
+    currency: &'a str,
+    description: &'a Option<String>,
+    method: Method,
+    at: DateTime<Utc>,
+}
+
+impl PaymentState {
+    fn open(&mut self, opened: Opened<'_>) {
+        self.payment_id = Some(opened.payment_id);
+        self.member_id = Some(opened.member_id);
+        self.membership_id = opened.membership_id;
+        self.amount = opened.amount;
+        opened.currency.clone_into(&mut self.currency);
+        self.description.clone_from(opened.description);
+        self.method = Some(opened.method);
+        self.requested_at = Some(opened.at);
+    }
 }
 
 fn set_outcome(state: &mut PaymentState, number: u32, outcome: AttemptOutcome) {
