@@ -97,3 +97,5 @@ fn email_claims(before: &MemberState, events: &[MemberEvent], vault: &Vault) -> 
 impl UniqueClaims for Organization {}
 
 impl UniqueClaims for roster_domain::Payment {}
+
+impl UniqueClaims for roster_domain::Plan {}

@@ -10,6 +10,8 @@
 //!   last-owner invariants checked once for every decision.
 //! - [`payment`]: the [`Payment`] aggregate (stream `payment-<uuid>`): attempts, re-attempts,
 //!   refunds within what was captured, offline payments.
+//! - [`plan`]: the [`Plan`] aggregate (stream `plan-<uuid>`): terms, capacity, the waiting
+//!   list and offers of freed places.
 //! - [`permissions`]: the permission catalog and the built-in role templates.
 //! - [`effective`]: effective permissions and permission checks, shared by the domain's own
 //!   authorization, the projections and the check API.
@@ -24,6 +26,7 @@ pub mod member;
 pub mod org;
 pub mod payment;
 pub mod permissions;
+pub mod plan;
 pub mod registry;
 mod validate;
 
@@ -36,6 +39,7 @@ pub use error::{DomainError, ErrorKind};
 pub use member::{Member, MemberCommand, MemberEvent, MemberState, MemberStatus};
 pub use org::{OrgCommand, OrgEvent, OrgState, Organization, seats_used};
 pub use payment::{Payment, PaymentCommand, PaymentEvent, PaymentState, PaymentStatus};
+pub use plan::{Plan, PlanCommand, PlanEvent, PlanState};
 pub use registry::Tagged;
 
 // Every aggregate of this build, once. Adding one is a line here (see ARCHITECTURE.md).
@@ -43,6 +47,7 @@ aggregates! {
     Member => Member,
     Org => Organization,
     Payment => Payment,
+    Plan => Plan,
 }
 
 /// Who is acting. A member's own rights are checked by the domain; a trusted party (an upstream

@@ -24,5 +24,6 @@ mod org_seats;
 mod payment_attempts;
 mod payment_refunds;
 mod permissions;
+mod plan_places;
 mod serde_forms;
 mod support;

@@ -186,6 +186,97 @@ fn every_payment_event_round_trips_and_decodes_into_payments() {
     }
 }
 
+/// One of each plan event.
+fn every_plan_event() -> Vec<roster_domain::PlanEvent> {
+    use roster_domain::PlanEvent;
+    use roster_domain::plan::{
+        Interval, PlanChanged, PlanDefined, PlanOfferClaimed, PlanOfferLapsed, PlanPlaceOffered,
+        PlanPlaceReleased, PlanPlaceTaken, PlanRetired, PlanTerms, PlanWaitlistLeft,
+        PlanWaitlisted, Price,
+    };
+    let (plan_id, at) = (roster_domain::plan::plan_id("gold"), crate::support::now());
+    let (membership_id, member_id) = (crate::support::v7(1), crate::support::v7(2));
+    let terms = PlanTerms {
+        name: "Gold".into(),
+        prices: vec![Price {
+            currency: "EUR".into(),
+            amount: 100,
+            interval: Interval::Month,
+        }],
+        capacity: Some(3),
+        seat_limit: Some(5),
+        content_tags: vec!["courses".into()],
+        claim_window_hours: 48,
+    };
+    vec![
+        PlanEvent::Defined(PlanDefined {
+            plan_id,
+            slug: "gold".into(),
+            terms: terms.clone(),
+            defined_at: at,
+        }),
+        PlanEvent::Changed(PlanChanged {
+            plan_id,
+            terms,
+            changed_at: at,
+        }),
+        PlanEvent::Retired(PlanRetired {
+            plan_id,
+            retired_at: at,
+        }),
+        PlanEvent::PlaceTaken(PlanPlaceTaken {
+            plan_id,
+            membership_id,
+            member_id,
+            at,
+        }),
+        PlanEvent::Waitlisted(PlanWaitlisted {
+            plan_id,
+            membership_id,
+            member_id,
+            position: 1,
+            at,
+        }),
+        PlanEvent::PlaceReleased(PlanPlaceReleased {
+            plan_id,
+            membership_id,
+            at,
+        }),
+        PlanEvent::WaitlistLeft(PlanWaitlistLeft {
+            plan_id,
+            membership_id,
+            at,
+        }),
+        PlanEvent::PlaceOffered(PlanPlaceOffered {
+            plan_id,
+            membership_id,
+            member_id,
+            expires_at: at,
+            at,
+        }),
+        PlanEvent::OfferClaimed(PlanOfferClaimed {
+            plan_id,
+            membership_id,
+            at,
+        }),
+        PlanEvent::OfferLapsed(PlanOfferLapsed {
+            plan_id,
+            membership_id,
+            at,
+        }),
+    ]
+}
+
+#[test]
+fn every_plan_event_round_trips_and_decodes_into_plans() {
+    for event in every_plan_event() {
+        round_trip(&event);
+        let data = serde_json::to_value(&event).unwrap()["data"].clone();
+        let decoded = AnyEvent::decode(event.event_type(), data).unwrap().unwrap();
+        assert_eq!(roster_domain::Plan::event_of(&decoded), Some(&event));
+    }
+}
+
 /// Serialises to `{"type": <event type>, "data": {...}}` and reads back unchanged.
 fn round_trip<E: DomainEvent + PartialEq + std::fmt::Debug>(event: &E) {
     let value = serde_json::to_value(event).unwrap();
@@ -214,6 +305,7 @@ fn every_event_type_has_exactly_one_schema() {
         .collect();
     types.extend(every_org_event().iter().map(DomainEvent::event_type));
     types.extend(every_payment_event().iter().map(DomainEvent::event_type));
+    types.extend(every_plan_event().iter().map(DomainEvent::event_type));
     types.sort_unstable();
     types.dedup();
     let schemas: BTreeSet<&str> = event_schemas().into_iter().map(|(name, _)| name).collect();

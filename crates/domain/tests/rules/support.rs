@@ -6,7 +6,7 @@ use std::fmt::Debug;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use roster_domain::{
     Actor, Aggregate, Ctx, DomainError, DomainEvent, ErrorKind, Member, MemberEvent, OrgEvent,
-    Organization, Payment, PaymentEvent,
+    Organization, Payment, PaymentEvent, Plan, PlanEvent,
 };
 use uuid::{Builder, Uuid};
 
@@ -25,6 +25,10 @@ impl EventOf for OrgEvent {
 
 impl EventOf for PaymentEvent {
     type Agg = Payment;
+}
+
+impl EventOf for PlanEvent {
+    type Agg = Plan;
 }
 
 type StateOf<E> = <<E as EventOf>::Agg as Aggregate>::State;

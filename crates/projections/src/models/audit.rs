@@ -6,7 +6,9 @@
 //! and it makes a replay after erasure equal to the live table.
 
 use roster_domain::payment::format_minor;
-use roster_domain::{AnyEvent, AnyState, MemberEvent, OrgEvent, PaymentEvent, PaymentState};
+use roster_domain::{
+    AnyEvent, AnyState, MemberEvent, OrgEvent, PaymentEvent, PaymentState, PlanEvent,
+};
 use roster_store::ActorRef;
 
 use crate::pipeline::{Body, Envelope};
@@ -62,6 +64,9 @@ impl Projection for Audit {
             Body::Event(AnyEvent::Payment(event), AnyState::Payment(state)) => {
                 (state.member_id, None, payment_summary(event, state))
             }
+            Body::Event(AnyEvent::Plan(event), _) => {
+                (plan_member(event), None, plan_summary(event))
+            }
             Body::Event(AnyEvent::Payment(event), _) => {
                 (None, None, payment_summary(event, &PaymentState::default()))
             }
@@ -96,6 +101,31 @@ pub fn actor(actor: &ActorRef) -> (&'static str, Option<String>) {
         ActorRef::Operator(id) => ("operator", Some(id.clone())),
         ActorRef::Worker(id) => ("worker", Some(id.clone())),
         ActorRef::System => ("system", None),
+    }
+}
+
+/// The member a plan event is about, if it is about one.
+fn plan_member(event: &PlanEvent) -> Option<uuid::Uuid> {
+    match event {
+        PlanEvent::PlaceTaken(e) => Some(e.member_id),
+        PlanEvent::Waitlisted(e) => Some(e.member_id),
+        PlanEvent::PlaceOffered(e) => Some(e.member_id),
+        _ => None,
+    }
+}
+
+fn plan_summary(event: &PlanEvent) -> String {
+    match event {
+        PlanEvent::Defined(e) => format!("plan {} defined", e.slug),
+        PlanEvent::Changed(_) => "plan changed".into(),
+        PlanEvent::Retired(_) => "plan retired".into(),
+        PlanEvent::PlaceTaken(_) => "place taken".into(),
+        PlanEvent::Waitlisted(e) => format!("waitlisted at position {}", e.position),
+        PlanEvent::PlaceReleased(_) => "place released".into(),
+        PlanEvent::WaitlistLeft(_) => "left the waiting list".into(),
+        PlanEvent::PlaceOffered(e) => format!("place offered until {}", e.expires_at),
+        PlanEvent::OfferClaimed(_) => "offer claimed".into(),
+        PlanEvent::OfferLapsed(_) => "offer lapsed".into(),
     }
 }
 
