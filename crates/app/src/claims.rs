@@ -99,3 +99,5 @@ impl UniqueClaims for Organization {}
 impl UniqueClaims for roster_domain::Payment {}
 
 impl UniqueClaims for roster_domain::Plan {}
+
+impl UniqueClaims for roster_domain::Membership {}

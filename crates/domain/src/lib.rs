@@ -10,6 +10,8 @@
 //!   last-owner invariants checked once for every decision.
 //! - [`payment`]: the [`Payment`] aggregate (stream `payment-<uuid>`): attempts, re-attempts,
 //!   refunds within what was captured, offline payments.
+//! - [`membership`]: the [`Membership`] aggregate (stream `membership-<uuid>`): a member on a
+//!   plan for a period, its payments, renewals, lapse and cancellation.
 //! - [`plan`]: the [`Plan`] aggregate (stream `plan-<uuid>`): terms, capacity, the waiting
 //!   list and offers of freed places.
 //! - [`permissions`]: the permission catalog and the built-in role templates.
@@ -23,6 +25,7 @@
 pub mod effective;
 mod error;
 pub mod member;
+pub mod membership;
 pub mod org;
 pub mod payment;
 pub mod permissions;
@@ -37,6 +40,7 @@ use uuid::Uuid;
 pub use effective::{CheckResult, Grant, Via, check, effective_permissions};
 pub use error::{DomainError, ErrorKind};
 pub use member::{Member, MemberCommand, MemberEvent, MemberState, MemberStatus};
+pub use membership::{Membership, MembershipCommand, MembershipEvent, MembershipState};
 pub use org::{OrgCommand, OrgEvent, OrgState, Organization, seats_used};
 pub use payment::{Payment, PaymentCommand, PaymentEvent, PaymentState, PaymentStatus};
 pub use plan::{Plan, PlanCommand, PlanEvent, PlanState};
@@ -48,6 +52,7 @@ aggregates! {
     Org => Organization,
     Payment => Payment,
     Plan => Plan,
+    Membership => Membership,
 }
 
 /// Who is acting. A member's own rights are checked by the domain; a trusted party (an upstream

@@ -16,6 +16,7 @@ mod member_lifecycle;
 mod member_profile;
 mod member_register;
 mod member_verification;
+mod membership_lifecycle;
 mod org_groups;
 mod org_membership;
 mod org_owners;

@@ -277,6 +277,97 @@ fn every_plan_event_round_trips_and_decodes_into_plans() {
     }
 }
 
+/// One of each membership event.
+fn every_membership_event() -> Vec<roster_domain::MembershipEvent> {
+    use roster_domain::MembershipEvent;
+    use roster_domain::membership::{
+        JoinStanding, MembershipActivated, MembershipCancellationScheduled, MembershipCancelled,
+        MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue,
+        MembershipRenewalRequested, MembershipRenewed,
+    };
+    let at = crate::support::now();
+    let (membership_id, member_id, plan_id, payment_id) = (
+        crate::support::v7(1),
+        crate::support::v7(2),
+        crate::support::v7(3),
+        crate::support::v7(4),
+    );
+    vec![
+        MembershipEvent::Opened(MembershipOpened {
+            membership_id,
+            member_id,
+            plan_id,
+            plan_slug: "gold".into(),
+            price: None,
+            content_tags: vec!["courses".into()],
+            standing: JoinStanding::Waitlisted { position: 2 },
+            payment_id: None,
+            opened_at: at,
+        }),
+        MembershipEvent::Offered(MembershipOffered {
+            membership_id,
+            expires_at: at,
+        }),
+        MembershipEvent::Activated(MembershipActivated {
+            membership_id,
+            payment_id: Some(payment_id),
+            period_start: at,
+            period_end: Some(at),
+        }),
+        MembershipEvent::RenewalRequested(MembershipRenewalRequested {
+            membership_id,
+            payment_id,
+            at,
+        }),
+        MembershipEvent::Renewed(MembershipRenewed {
+            membership_id,
+            payment_id,
+            period_start: at,
+            period_end: None,
+        }),
+        MembershipEvent::PastDue(MembershipPastDue {
+            membership_id,
+            payment_id,
+            at,
+        }),
+        MembershipEvent::Lapsed(MembershipLapsed {
+            membership_id,
+            member_id,
+            plan_id,
+            payment_id,
+            at,
+        }),
+        MembershipEvent::CancellationScheduled(MembershipCancellationScheduled {
+            membership_id,
+            effective_at: at,
+            at,
+        }),
+        MembershipEvent::Cancelled(MembershipCancelled {
+            membership_id,
+            member_id,
+            plan_id,
+            at,
+        }),
+    ]
+}
+
+#[test]
+fn every_membership_event_round_trips_and_decodes_into_memberships() {
+    for event in every_membership_event() {
+        round_trip(&event);
+        let data = serde_json::to_value(&event).unwrap()["data"].clone();
+        let decoded = AnyEvent::decode(event.event_type(), data).unwrap().unwrap();
+        assert_eq!(roster_domain::Membership::event_of(&decoded), Some(&event));
+    }
+    // A membership event is not mistaken for a member's.
+    let opened = &every_membership_event()[0];
+    let data = serde_json::to_value(opened).unwrap()["data"].clone();
+    let decoded = AnyEvent::decode(opened.event_type(), data)
+        .unwrap()
+        .unwrap();
+    assert_eq!(Member::event_of(&decoded), None);
+}
+
 /// Serialises to `{"type": <event type>, "data": {...}}` and reads back unchanged.
 fn round_trip<E: DomainEvent + PartialEq + std::fmt::Debug>(event: &E) {
     let value = serde_json::to_value(event).unwrap();
@@ -306,6 +397,7 @@ fn every_event_type_has_exactly_one_schema() {
     types.extend(every_org_event().iter().map(DomainEvent::event_type));
     types.extend(every_payment_event().iter().map(DomainEvent::event_type));
     types.extend(every_plan_event().iter().map(DomainEvent::event_type));
+    types.extend(every_membership_event().iter().map(DomainEvent::event_type));
     types.sort_unstable();
     types.dedup();
     let schemas: BTreeSet<&str> = event_schemas().into_iter().map(|(name, _)| name).collect();

@@ -5,8 +5,8 @@ use std::fmt::Debug;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use roster_domain::{
-    Actor, Aggregate, Ctx, DomainError, DomainEvent, ErrorKind, Member, MemberEvent, OrgEvent,
-    Organization, Payment, PaymentEvent, Plan, PlanEvent,
+    Actor, Aggregate, Ctx, DomainError, DomainEvent, ErrorKind, Member, MemberEvent, Membership,
+    MembershipEvent, OrgEvent, Organization, Payment, PaymentEvent, Plan, PlanEvent,
 };
 use uuid::{Builder, Uuid};
 
@@ -25,6 +25,10 @@ impl EventOf for OrgEvent {
 
 impl EventOf for PaymentEvent {
     type Agg = Payment;
+}
+
+impl EventOf for MembershipEvent {
+    type Agg = Membership;
 }
 
 impl EventOf for PlanEvent {

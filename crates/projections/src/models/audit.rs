@@ -7,7 +7,8 @@
 
 use roster_domain::payment::format_minor;
 use roster_domain::{
-    AnyEvent, AnyState, MemberEvent, OrgEvent, PaymentEvent, PaymentState, PlanEvent,
+    AnyEvent, AnyState, MemberEvent, MembershipEvent, OrgEvent, PaymentEvent, PaymentState,
+    PlanEvent,
 };
 use roster_store::ActorRef;
 
@@ -64,6 +65,10 @@ impl Projection for Audit {
             Body::Event(AnyEvent::Payment(event), AnyState::Payment(state)) => {
                 (state.member_id, None, payment_summary(event, state))
             }
+            Body::Event(AnyEvent::Membership(event), AnyState::Membership(state)) => {
+                (state.member_id, None, membership_summary(event))
+            }
+            Body::Event(AnyEvent::Membership(event), _) => (None, None, membership_summary(event)),
             Body::Event(AnyEvent::Plan(event), _) => {
                 (plan_member(event), None, plan_summary(event))
             }
@@ -101,6 +106,22 @@ pub fn actor(actor: &ActorRef) -> (&'static str, Option<String>) {
         ActorRef::Operator(id) => ("operator", Some(id.clone())),
         ActorRef::Worker(id) => ("worker", Some(id.clone())),
         ActorRef::System => ("system", None),
+    }
+}
+
+fn membership_summary(event: &MembershipEvent) -> String {
+    match event {
+        MembershipEvent::Opened(e) => format!("membership of plan {} opened", e.plan_slug),
+        MembershipEvent::Offered(_) => "place offered".into(),
+        MembershipEvent::Activated(_) => "membership active".into(),
+        MembershipEvent::RenewalRequested(_) => "renewal requested".into(),
+        MembershipEvent::Renewed(_) => "membership renewed".into(),
+        MembershipEvent::PastDue(_) => "membership past due".into(),
+        MembershipEvent::Lapsed(_) => "membership lapsed".into(),
+        MembershipEvent::CancellationScheduled(e) => {
+            format!("cancellation scheduled for {}", e.effective_at)
+        }
+        MembershipEvent::Cancelled(_) => "membership cancelled".into(),
     }
 }
 
