@@ -19,7 +19,7 @@ use crate::clock::{Clock, IdGen};
 use crate::members::Members;
 use crate::settings::{Settings, SettingsError, Storage};
 use crate::sidedb::{self, SideDb};
-use crate::{CommandHandler, Orgs, Payments};
+use crate::{CommandHandler, Orgs, Payments, Plans};
 
 /// The SQLite file of the log, the claims, the data keys and the read models.
 pub const SQLITE_FILE: &str = "roster.db";
@@ -67,6 +67,7 @@ pub struct Roster {
     pub orgs: Orgs,
     pub checks: Checks,
     pub payments: Payments,
+    pub plans: Plans,
 }
 
 /// Opens (and migrates) everything `settings` names, with `clock` and `ids` for every decision,
@@ -123,6 +124,7 @@ pub async fn open(
         orgs: Orgs::new(commands.clone()),
         checks: Checks::new(commands.clone()),
         payments: Payments::new(commands.clone(), side.clone(), payment_policy),
+        plans: Plans::new(commands.clone()),
         log,
         claims,
         sql,

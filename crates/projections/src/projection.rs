@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crate::models::{accounts::Accounts, audit::Audit, payments::Payments};
+use crate::models::{accounts::Accounts, audit::Audit, payments::Payments, plans::Plans};
 use crate::pipeline::Envelope;
 use crate::rows::{RowOp, TableDef};
 
@@ -51,7 +51,12 @@ pub type DynProjection = Arc<dyn Projection>;
 
 /// Every projection of this build, in the order they are applied.
 pub fn all() -> Vec<DynProjection> {
-    vec![Arc::new(Accounts), Arc::new(Audit), Arc::new(Payments)]
+    vec![
+        Arc::new(Accounts),
+        Arc::new(Audit),
+        Arc::new(Payments),
+        Arc::new(Plans),
+    ]
 }
 
 /// The projections named, or all of them when `names` is empty.
@@ -74,3 +79,4 @@ pub fn select(names: &[String]) -> Result<Vec<DynProjection>, crate::ProjectionE
 pub const ACCOUNTS: &str = "accounts_v1";
 pub const AUDIT: &str = "audit_v1";
 pub const PAYMENTS: &str = "payments_v1";
+pub const PLANS: &str = "plans_v1";

@@ -7,6 +7,7 @@ pub mod members;
 pub mod ops;
 pub mod orgs;
 pub mod payments;
+pub mod plans;
 pub mod webhooks;
 
 use axum::Json;
@@ -87,6 +88,9 @@ pub fn routes() -> Router<ApiState> {
             "/v1/payments/{payment}/payment-method",
             put(payments::change_method),
         )
+        .route("/v1/plans", get(plans::list))
+        .route("/v1/plans/{slug}", put(plans::define).get(plans::get))
+        .route("/v1/plans/{slug}/retire", post(plans::retire))
         .route("/v1/webhooks/stripe", post(webhooks::stripe))
         .route("/v1/check", get(check::check))
         .route("/v1/audit", get(audit::audit))

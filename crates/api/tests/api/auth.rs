@@ -103,6 +103,7 @@ async fn every_secured_route_of_the_contract_refuses_a_request_without_a_key() {
                 .replace("{org}", &uuid::Uuid::now_v7().to_string())
                 .replace("{group}", &uuid::Uuid::now_v7().to_string())
                 .replace("{payment}", &uuid::Uuid::now_v7().to_string())
+                .replace("{slug}", "gold")
                 .replace("{role}", "owner");
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let answer = api

@@ -12,6 +12,7 @@ mod members;
 mod openapi;
 mod orgs;
 mod payments;
+mod plans;
 mod problems;
 mod support;
 mod webhooks;

@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod payments;
+mod plans;
 mod status;
 
 use std::time::{Duration, Instant};
@@ -16,6 +17,7 @@ pub use audit::{AuditEntry, AuditFilter};
 pub use payments::{
     AttemptRecord, PAYMENT_STATUSES, PaymentFilter, PaymentRecord, PaymentTotals, RefundRecord,
 };
+pub use plans::{PlanRecord, PriceRecord};
 pub use status::{ProjectionStatus, ShadowStatus};
 
 use crate::ProjectionError;
