@@ -126,7 +126,11 @@ async fn replay_rebuilds_the_read_models_and_status_reports_them_caught_up() {
     assert!(stdout.contains("from 6 events"), "{stdout}");
 
     let status = projections_status(dir.path());
-    assert_eq!(status.len(), 4, "accounts, audit, payments, plans: {status:?}");
+    assert_eq!(
+        status.len(),
+        4,
+        "accounts, audit, payments, plans: {status:?}"
+    );
     for projection in &status {
         assert_eq!(projection["position"], 6, "{projection}");
         assert_eq!(projection["lag_events"], 0, "{projection}");

@@ -200,3 +200,45 @@ macro_rules! aggregates {
         )+
     };
 }
+
+/// Declares an aggregate's type and its `impl Aggregate`, which hands `decide` and `evolve` to
+/// the module's own functions:
+///
+/// ```text
+/// aggregate! {
+///     /// The member aggregate.
+///     pub struct Member: "member", MemberState, MemberCommand, MemberEvent,
+///         decide::decide, state::evolve
+/// }
+/// ```
+#[macro_export]
+macro_rules! aggregate {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident: $prefix:literal, $state:ty, $command:ty, $event:ty,
+            $decide:path, $evolve:path
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct $name;
+
+        impl $crate::Aggregate for $name {
+            const STREAM_PREFIX: &'static str = $prefix;
+            type State = $state;
+            type Command = $command;
+            type Event = $event;
+
+            fn decide(
+                state: &$state,
+                command: &$command,
+                ctx: &$crate::Ctx,
+            ) -> Result<Vec<$event>, $crate::DomainError> {
+                $decide(state, command, ctx)
+            }
+
+            fn evolve(state: $state, event: &$event) -> $state {
+                $evolve(state, event)
+            }
+        }
+    };
+}

@@ -23,28 +23,9 @@ pub use event::{
 pub use state::{MailOutcome, MemberState, MemberStatus, PendingVerification, Visibility};
 pub use verification::{RESEND_BURST, RESEND_INTERVAL, RESEND_WINDOW};
 
-use crate::{Aggregate, Ctx, DomainError};
-
-/// The member aggregate. It knows nothing of other members: "one account per email" is the
-/// application's reservation, not a rule this stream can check.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Member;
-
-impl Aggregate for Member {
-    const STREAM_PREFIX: &'static str = "member";
-    type State = MemberState;
-    type Command = MemberCommand;
-    type Event = MemberEvent;
-
-    fn decide(
-        state: &MemberState,
-        command: &MemberCommand,
-        ctx: &Ctx,
-    ) -> Result<Vec<MemberEvent>, DomainError> {
-        decide::decide(state, command, ctx)
-    }
-
-    fn evolve(state: MemberState, event: &MemberEvent) -> MemberState {
-        state::evolve(state, event)
-    }
+crate::aggregate! {
+    /// The member aggregate. It knows nothing of other members: "one account per email" is the
+    /// application's reservation, not a rule this stream can check.
+    pub struct Member: "member", MemberState, MemberCommand, MemberEvent,
+        decide::decide, state::evolve
 }

@@ -23,27 +23,8 @@ pub use event::{
 };
 pub use state::{MembershipState, MembershipStatus};
 
-use crate::{Aggregate, Ctx, DomainError};
-
-/// The membership aggregate.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Membership;
-
-impl Aggregate for Membership {
-    const STREAM_PREFIX: &'static str = "membership";
-    type State = MembershipState;
-    type Command = MembershipCommand;
-    type Event = MembershipEvent;
-
-    fn decide(
-        state: &MembershipState,
-        command: &MembershipCommand,
-        ctx: &Ctx,
-    ) -> Result<Vec<MembershipEvent>, DomainError> {
-        decide::decide(state, command, ctx)
-    }
-
-    fn evolve(state: MembershipState, event: &MembershipEvent) -> MembershipState {
-        state::evolve(state, event)
-    }
+crate::aggregate! {
+    /// The membership aggregate.
+    pub struct Membership: "membership", MembershipState, MembershipCommand, MembershipEvent,
+        decide::decide, state::evolve
 }

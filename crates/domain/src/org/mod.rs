@@ -29,28 +29,9 @@ pub use event::{
 pub use invariants::{permanent_owners, seats_used};
 pub use state::{CustomRole, Group, GroupGrant, OrgMember, OrgState, RoleGrant, RoleRef};
 
-use crate::{Aggregate, Ctx, DomainError};
-
-/// The organization aggregate. Whether `member_id`s refer to registered members is the
-/// application's check: this stream knows only its own members.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Organization;
-
-impl Aggregate for Organization {
-    const STREAM_PREFIX: &'static str = "org";
-    type State = OrgState;
-    type Command = OrgCommand;
-    type Event = OrgEvent;
-
-    fn decide(
-        state: &OrgState,
-        command: &OrgCommand,
-        ctx: &Ctx,
-    ) -> Result<Vec<OrgEvent>, DomainError> {
-        decide::decide(state, command, ctx)
-    }
-
-    fn evolve(state: OrgState, event: &OrgEvent) -> OrgState {
-        evolve::evolve(state, event)
-    }
+crate::aggregate! {
+    /// The organization aggregate. Whether `member_id`s refer to registered members is the
+    /// application's check: this stream knows only its own members.
+    pub struct Organization: "org", OrgState, OrgCommand, OrgEvent,
+        decide::decide, evolve::evolve
 }

@@ -29,27 +29,8 @@ pub use state::{
     Attempt, AttemptOutcome, Method, PaymentState, PaymentStatus, Refund, RefundStatus,
 };
 
-use crate::{Aggregate, Ctx, DomainError};
-
-/// The payment aggregate.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Payment;
-
-impl Aggregate for Payment {
-    const STREAM_PREFIX: &'static str = "payment";
-    type State = PaymentState;
-    type Command = PaymentCommand;
-    type Event = PaymentEvent;
-
-    fn decide(
-        state: &PaymentState,
-        command: &PaymentCommand,
-        ctx: &Ctx,
-    ) -> Result<Vec<PaymentEvent>, DomainError> {
-        decide::decide(state, command, ctx)
-    }
-
-    fn evolve(state: PaymentState, event: &PaymentEvent) -> PaymentState {
-        state::evolve(state, event)
-    }
+crate::aggregate! {
+    /// The payment aggregate.
+    pub struct Payment: "payment", PaymentState, PaymentCommand, PaymentEvent,
+        decide::decide, state::evolve
 }

@@ -24,27 +24,8 @@ pub use event::{
 };
 pub use state::{Offer, PlanState, Standing};
 
-use crate::{Aggregate, Ctx, DomainError};
-
-/// The plan aggregate.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Plan;
-
-impl Aggregate for Plan {
-    const STREAM_PREFIX: &'static str = "plan";
-    type State = PlanState;
-    type Command = PlanCommand;
-    type Event = PlanEvent;
-
-    fn decide(
-        state: &PlanState,
-        command: &PlanCommand,
-        ctx: &Ctx,
-    ) -> Result<Vec<PlanEvent>, DomainError> {
-        decide::decide(state, command, ctx)
-    }
-
-    fn evolve(state: PlanState, event: &PlanEvent) -> PlanState {
-        state::evolve(state, event)
-    }
+crate::aggregate! {
+    /// The plan aggregate.
+    pub struct Plan: "plan", PlanState, PlanCommand, PlanEvent,
+        decide::decide, state::evolve
 }
