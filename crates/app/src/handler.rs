@@ -78,6 +78,37 @@ pub struct CommandHandler {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGen>,
     max_attempts: usize,
+    streams: StreamLocks,
+}
+
+/// Commands on one stream run one at a time in this process, in the order they came. A hot
+/// stream (a plan whose last places a hundred members race for) would otherwise make the
+/// concurrent commands lose the optimistic race again and again until some give up; other
+/// processes still meet at the expected version, and retry.
+#[derive(Clone, Default)]
+struct StreamLocks(Arc<std::sync::Mutex<LockTable>>);
+
+#[derive(Default)]
+struct LockTable {
+    locks: std::collections::HashMap<String, std::sync::Weak<tokio::sync::Mutex<()>>>,
+    /// Forgotten locks are swept when the table reaches this size.
+    sweep_at: usize,
+}
+
+impl StreamLocks {
+    fn of(&self, stream: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut table = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(lock) = table.locks.get(stream).and_then(std::sync::Weak::upgrade) {
+            return lock;
+        }
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        table.locks.insert(stream.to_owned(), Arc::downgrade(&lock));
+        if table.locks.len() >= table.sweep_at {
+            table.locks.retain(|_, lock| lock.strong_count() > 0);
+            table.sweep_at = (table.locks.len() * 2).max(1024);
+        }
+        lock
+    }
 }
 
 pub fn stream_name<A: Aggregate>(id: Uuid) -> String {
@@ -92,6 +123,7 @@ impl CommandHandler {
             clock,
             ids,
             max_attempts: 64,
+            streams: StreamLocks::default(),
         }
     }
 
@@ -162,6 +194,8 @@ impl CommandHandler {
         let _timer = CommandTimer::start(command.name());
         let stream = stream_name::<A>(id);
         self.ensure_actor_may_act(meta).await?;
+        let lock = self.streams.of(&stream);
+        let _serial = lock.lock().await;
         for _ in 0..self.max_attempts {
             let loaded = self.load::<A>(id).await?;
             let now = self.clock.now();
