@@ -265,14 +265,15 @@ impl TestApp {
         }
     }
 
-    /// Whether the server exits by itself within `within` (a fault aborted it).
-    pub fn wait_exit(&mut self, within: Duration) -> bool {
+    /// Whether the server exits by itself within `within` (a fault aborted it). The server is
+    /// another process: its exit can only be watched for, on the wall clock.
+    pub async fn wait_exit(&mut self, within: Duration) -> bool {
         let deadline = Instant::now() + within;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return true;
             }
-            std::thread::sleep(Duration::from_millis(50));
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         false
     }

@@ -67,9 +67,11 @@ async fn killed_between_charge_and_record(backend: Backend) {
         stripe.payment_intent_count() == 1
     })
     .await;
-    assert!(app.wait_exit(WAIT), "the fault aborts the process");
+    assert!(app.wait_exit(WAIT).await, "the fault aborts the process");
     app.kill_and_restart(with_stripe(&stripe, false));
 
+    // The restarted server takes the job back once the dead worker's heartbeat has been silent
+    // for three beats of its own wall clock (another process: no clock to move), so this polls.
     let deadline = Instant::now() + WAIT;
     let read = loop {
         let read = app.get(&format!("/v1/payments/{payment}")).await;
@@ -105,6 +107,8 @@ async fn killed_between_charge_and_record(backend: Backend) {
     app.stop();
 }
 
+/// Polls `done` on the wall clock: what it watches happens in other processes (the server, the
+/// emulator), whose clocks a test cannot move.
 async fn wait_until(what: &str, done: impl Fn() -> bool) {
     let deadline = Instant::now() + WAIT;
     while !done() {

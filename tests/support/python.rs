@@ -4,8 +4,9 @@
 //! Included by the other support modules (`#[path = "python.rs"] mod python;`), not by tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
 /// The pinned Python packages, shared with `scripts/test`.
@@ -90,4 +91,26 @@ fn install() -> PathBuf {
         target.display()
     );
     target
+}
+
+/// Starts `command` (a Python test server, run with [`python_path`]) and reads the port from the
+/// first line it prints (`… 127.0.0.1:PORT`), which it prints once its socket is bound.
+pub fn spawn_server(mut command: Command, what: &str) -> (Child, u16) {
+    let mut child = command
+        .env("PYTHONPATH", python_path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{what} did not start: {line:?}"));
+    (child, port)
 }

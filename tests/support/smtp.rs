@@ -5,16 +5,16 @@
 //! Include with `#[path = ".../tests/support/smtp.rs"] mod smtp;` from a crate under `crates/`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 // Both support modules include it: a crate using both has two copies (see python.rs).
 #[allow(clippy::duplicate_mod)]
 #[path = "python.rs"]
 mod python;
-pub use python::{python_path, workspace};
+use python::spawn_server;
+pub use python::workspace;
 
 /// A port nothing listens on (yet).
 pub fn free_port() -> u16 {
@@ -98,22 +98,7 @@ impl SmtpSink {
         if let Some((user, password)) = options.auth {
             command.arg("--auth").arg(format!("{user}:{password}"));
         }
-        let mut child = command
-            .env("PYTHONPATH", python_path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("cannot start the SMTP test server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("the SMTP test server did not start: {line:?}"));
+        let (child, port) = spawn_server(command, "the SMTP test server");
         SmtpSink { child, port, dir }
     }
 

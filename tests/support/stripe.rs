@@ -8,16 +8,16 @@
 //! server is another process).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 // Both support modules include it: a crate using both has two copies (see python.rs).
 #[allow(clippy::duplicate_mod)]
 #[path = "python.rs"]
 mod python;
-use python::{python_path, workspace};
+use python::{spawn_server, workspace};
 
 /// A secret key localstripe takes (any `sk_…` does; it is not checked further).
 const SECRET_KEY: &str = "sk_test_roster_localstripe";
@@ -46,21 +46,7 @@ impl LocalStripe {
         if std::env::var_os("ROSTER_TEST_STRIPE_VERBOSE").is_some() {
             command.arg("--verbose");
         }
-        let mut child = command
-            .env("PYTHONPATH", python_path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("cannot start localstripe");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("listening on http://127.0.0.1:")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("localstripe did not start: {line:?}"));
+        let (child, port) = spawn_server(command, "localstripe");
         LocalStripe { child, port }
     }
 

@@ -6,6 +6,9 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
+use roster_app::payments::Payments;
+use roster_app::{AppError, CommandMeta, Handled};
+use roster_domain::Payment;
 use roster_domain::payment::Decline;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_core::customer::CreateCustomer;
@@ -47,6 +50,51 @@ pub enum Charge {
         intent_id: String,
         status: String,
     },
+}
+
+impl Charge {
+    /// `succeeded`, `declined` or `pending`, for metrics and reports.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::Succeeded { .. } => "succeeded",
+            Self::Declined { .. } => "declined",
+            Self::Pending { .. } => "pending",
+        }
+    }
+
+    /// Reports what Stripe says of the attempt, as the charge job and reconciliation both do;
+    /// `None` for an intent not settled yet (nothing to report).
+    pub async fn record(
+        &self,
+        payments: &Payments,
+        payment_id: Uuid,
+        attempt: u32,
+        meta: &CommandMeta,
+    ) -> Result<Option<Handled<Payment>>, AppError> {
+        let handled = match self {
+            Self::Succeeded {
+                intent_id,
+                captured,
+            } => {
+                payments
+                    .record_succeeded(payment_id, attempt, intent_id.clone(), *captured, meta)
+                    .await?
+            }
+            Self::Declined { intent_id, decline } => {
+                payments
+                    .record_declined(
+                        payment_id,
+                        attempt,
+                        intent_id.clone(),
+                        decline.clone(),
+                        meta,
+                    )
+                    .await?
+            }
+            Self::Pending { .. } => return Ok(None),
+        };
+        Ok(Some(handled))
+    }
 }
 
 /// Why a request did not give an answer.

@@ -46,28 +46,14 @@ pub async fn reconcile(
     }
     let meta = CommandMeta::new(ActorRef::Operator("reconcile".into()));
     let reconciled = match gateway.find_charge(payment_id, attempt).await? {
-        Some(Charge::Succeeded {
-            intent_id,
-            captured,
-        }) => {
-            payments
-                .record_succeeded(payment_id, attempt, intent_id, captured, &meta)
-                .await?;
-            Reconciled::Settled {
-                attempt,
-                outcome: "succeeded",
-            }
-        }
-        Some(Charge::Declined { intent_id, decline }) => {
-            payments
-                .record_declined(payment_id, attempt, intent_id, decline, &meta)
-                .await?;
-            Reconciled::Settled {
-                attempt,
-                outcome: "declined",
-            }
-        }
         Some(Charge::Pending { status, .. }) => Reconciled::Pending { attempt, status },
+        Some(charge) => {
+            charge.record(payments, payment_id, attempt, &meta).await?;
+            Reconciled::Settled {
+                attempt,
+                outcome: charge.outcome(),
+            }
+        }
         None => {
             let decline = Decline {
                 code: None,

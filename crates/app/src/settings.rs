@@ -352,6 +352,29 @@ mod tests {
     }
 
     #[test]
+    fn a_payment_is_charged_four_times_at_most_and_webhook_secrets_split_on_commas() {
+        assert_eq!(
+            Settings::default().payment_retry().unwrap().max_attempts(),
+            4
+        );
+        let four_waits = Settings {
+            payment_retry_schedule: "1d,1d,1d,1d".into(),
+            ..Settings::default()
+        };
+        let refused = four_waits.payment_retry().unwrap_err();
+        assert_eq!(refused.setting, "ROSTER_PAYMENT_RETRY_SCHEDULE");
+        let rotating = Settings {
+            stripe_webhook_secret: Some(" whsec_new, whsec_old ,".into()),
+            ..Settings::default()
+        };
+        assert_eq!(
+            rotating.stripe_webhook_secrets(),
+            ["whsec_new", "whsec_old"]
+        );
+        assert!(Settings::keys().contains(&"payment_retry_schedule".to_owned()));
+    }
+
+    #[test]
     fn real_mail_needs_a_public_url() {
         let smtp = Settings {
             smtp_url: Some("smtp://relay:25".into()),

@@ -107,31 +107,14 @@ impl Job for ChargePayment {
             tracing::error!("{FAULT_ENV}=after-charge: aborting before the charge is recorded");
             std::process::abort();
         }
-        let outcome = match &charge {
-            Charge::Succeeded { .. } => "succeeded",
-            Charge::Declined { .. } => "declined",
-            Charge::Pending { .. } => "pending",
-        };
-        metrics::counter!("roster_payment_charges_total", "outcome" => outcome).increment(1);
-        let reported = match charge {
-            Charge::Succeeded {
-                intent_id,
-                captured,
-            } => {
-                payments
-                    .record_succeeded(id, attempt, intent_id, captured, &meta)
-                    .await
-            }
-            Charge::Declined { intent_id, decline } => {
-                payments
-                    .record_declined(id, attempt, intent_id, decline, &meta)
-                    .await
-            }
-            Charge::Pending { intent_id, status } => {
-                return Err(retry(format!("intent {intent_id} is {status}")));
-            }
-        };
-        report(reported)
+        metrics::counter!("roster_payment_charges_total", "outcome" => charge.outcome())
+            .increment(1);
+        match charge.record(payments, id, attempt, &meta).await {
+            Ok(None) => Err(retry(format!(
+                "the intent of attempt {attempt} is not settled"
+            ))),
+            reported => report(reported),
+        }
     }
 }
 

@@ -117,7 +117,7 @@ impl Context {
         run: &Run,
         kind: &'static str,
         to: &str,
-        mail: &impl MailTemplate,
+        mail: &(impl MailTemplate + ?Sized),
     ) -> Delivery {
         let sent = match mail.render() {
             Ok(rendered) => self.mailer.send(to, &rendered, &run.task_id).await,

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::{Context, Delivery};
 use crate::config::WorkerConfig;
 use crate::job::{Cause, Job, JobResult, Run, permanent, retry};
+use crate::mail::MailTemplate;
 use crate::mail::templates::{PaymentFailedMail, PaymentReceiptMail, RefundMail, format_amount};
 
 /// Which mail of the payment.
@@ -63,7 +64,7 @@ impl Job for PaymentMail {
             .clone()
             .unwrap_or_else(|| "your membership".to_owned());
         let reference = self.payment_id.to_string();
-        let (kind, sent) = match self.mail {
+        let (kind, mail): (&'static str, Box<dyn MailTemplate + Send + Sync>) = match self.mail {
             PaymentMailKind::Receipt => {
                 let mail = PaymentReceiptMail {
                     name: personal.name,
@@ -72,11 +73,7 @@ impl Job for PaymentMail {
                     paid_on: day(&payment),
                     payment_id: reference,
                 };
-                (
-                    "payment_receipt",
-                    ctx.deliver::<Self>(&run, "payment_receipt", &personal.email, &mail)
-                        .await,
-                )
+                ("payment_receipt", Box::new(mail))
             }
             PaymentMailKind::Declined { attempt } => {
                 let next_attempt = payment
@@ -91,11 +88,7 @@ impl Job for PaymentMail {
                     update_url: format!("{}/billing", ctx.config.public_url),
                     payment_id: reference,
                 };
-                (
-                    "payment_failed",
-                    ctx.deliver::<Self>(&run, "payment_failed", &personal.email, &mail)
-                        .await,
-                )
+                ("payment_failed", Box::new(mail))
             }
             PaymentMailKind::Refunded { refund_id } => {
                 let Some(refund) = payment
@@ -111,14 +104,11 @@ impl Job for PaymentMail {
                     payment_id: reference,
                     reason: refund.reason.clone(),
                 };
-                (
-                    "refund",
-                    ctx.deliver::<Self>(&run, "refund", &personal.email, &mail)
-                        .await,
-                )
+                ("refund", Box::new(mail))
             }
         };
-        match sent {
+        let sent = ctx.deliver::<Self>(&run, kind, &personal.email, mail.as_ref());
+        match sent.await {
             Delivery::Sent => Ok(()),
             Delivery::Failed(e) => {
                 tracing::warn!(payment_id = %self.payment_id, mail = kind, error = %e, "payment mail failed for good");

@@ -100,15 +100,14 @@ fn record_payments(totals: &[roster_projections::read::PaymentTotals]) {
         refunded: 0,
     };
     let filled = currencies.iter().flat_map(|currency| {
-        roster_projections::read::PAYMENT_STATUSES
-            .iter()
-            .map(move |status| {
-                totals
-                    .iter()
-                    .find(|t| t.status == *status && t.currency == *currency)
-                    .cloned()
-                    .unwrap_or_else(|| zero(status, currency))
-            })
+        roster_domain::PaymentStatus::ALL.map(move |status| {
+            let status = status.as_str();
+            totals
+                .iter()
+                .find(|t| t.status == status && t.currency == *currency)
+                .cloned()
+                .unwrap_or_else(|| zero(status, currency))
+        })
     });
     for t in filled {
         let (status, currency) = (t.status.clone(), t.currency.clone());

@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use roster_app::Handled;
 use roster_app::apikeys::Scope;
 use roster_app::payments::{NewPayment, NewRefund, OfflinePayment};
-use roster_domain::Payment;
 use roster_domain::payment::OfflineMethod;
+use roster_domain::{Payment, PaymentStatus};
 use roster_projections::PAYMENTS;
-use roster_projections::read::{PAYMENT_STATUSES, PaymentFilter, PaymentRecord};
+use roster_projections::read::{PaymentFilter, PaymentRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -191,11 +191,14 @@ pub async fn list(
         return Err(ApiError::invalid("limit", "must be 1 to 500"));
     }
     if let Some(status) = &query.status
-        && !PAYMENT_STATUSES.contains(&status.as_str())
+        && !PaymentStatus::ALL.iter().any(|s| s.as_str() == status)
     {
         return Err(ApiError::invalid(
             "status",
-            format!("must be one of {}", PAYMENT_STATUSES.join(", ")),
+            format!(
+                "must be one of {}",
+                PaymentStatus::ALL.map(PaymentStatus::as_str).join(", ")
+            ),
         ));
     }
     wait_for(&state, PAYMENTS, query.min_position).await?;

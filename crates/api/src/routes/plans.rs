@@ -8,14 +8,15 @@ use axum::response::Response;
 use roster_app::plans::PlanDefinition;
 use roster_domain::Plan;
 use roster_domain::plan::{Interval, Price};
+use roster_projections::PLANS;
 use roster_projections::read::PlanRecord;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::members::CommandHeaders;
-use super::written;
+use super::{wait_for, written};
 use crate::ApiState;
-use crate::extract::{CommandCtx, JsonBody, Queries, Scoped};
+use crate::extract::{CommandCtx, JsonBody, Queries, QueryParams, Scoped};
 use crate::problem::{ApiError, Problem};
 
 /// How often a price is charged.
@@ -52,6 +53,15 @@ pub struct PlanRequest {
     pub content_tags: Vec<String>,
     /// How long a freed place is held for the first in line (default 48).
     pub claim_window_hours: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PlanListQuery {
+    /// Wait (up to 5 s) until the list includes the effects of the command that answered
+    /// with this position; else 503 `projection-behind`.
+    pub min_position: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -115,12 +125,16 @@ pub async fn get(
         .ok_or_else(|| ApiError::not_found(format!("plan {slug}")))
 }
 
-#[utoipa::path(get, path = "/v1/plans", tag = "plans", security(("api_key" = ["queries"])),
-    responses((status = 200, body = PlanList)))]
+#[utoipa::path(get, path = "/v1/plans", tag = "plans", params(PlanListQuery),
+    security(("api_key" = ["queries"])),
+    responses((status = 200, body = PlanList),
+        (status = 503, body = Problem, description = "projection-behind")))]
 pub async fn list(
     State(state): State<ApiState>,
     _: Scoped<Queries>,
+    QueryParams(query): QueryParams<PlanListQuery>,
 ) -> Result<Json<PlanList>, ApiError> {
+    wait_for(&state, PLANS, query.min_position).await?;
     let items = state.read_models().plans().await?;
     Ok(Json(PlanList { items }))
 }

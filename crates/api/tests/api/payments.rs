@@ -78,6 +78,31 @@ async fn a_card_payment_is_accepted_and_waits_for_its_worker(backend: Backend) {
         .send()
         .await
         .expect_problem(404, "not-found");
+
+    // Another card for the next attempt; one word, and only while the payment is unsettled.
+    let method = format!("/v1/payments/{id}/payment-method");
+    let changed = api
+        .call(axum::http::Method::PUT, &method)
+        .json(json!({ "payment_method": "pm_card_mastercard" }))
+        .send()
+        .await;
+    assert_eq!(changed.expect(200)["status"], "processing");
+    let read = api.get(&format!("/v1/payments/{id}")).send().await;
+    assert_eq!(read.expect(200)["attempts"], json!([]));
+    api.call(axum::http::Method::PUT, &method)
+        .json(json!({ "payment_method": "pm card" }))
+        .send()
+        .await
+        .expect_problem(422, "invalid-input");
+    let settled = offline(&api, member, 100).await;
+    api.call(
+        axum::http::Method::PUT,
+        &format!("/v1/payments/{settled}/payment-method"),
+    )
+    .json(json!({ "payment_method": "pm_card_visa" }))
+    .send()
+    .await
+    .expect_problem(409, "invalid-state");
 }
 
 async fn offline_payments_are_refunded_as_records_up_to_what_was_received(backend: Backend) {

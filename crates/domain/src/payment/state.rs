@@ -26,6 +26,16 @@ pub enum PaymentStatus {
 }
 
 impl PaymentStatus {
+    /// Every status a payment reads as once it exists, in the order of its life.
+    pub const ALL: [PaymentStatus; 6] = [
+        Self::Processing,
+        Self::Retrying,
+        Self::Succeeded,
+        Self::PartiallyRefunded,
+        Self::Refunded,
+        Self::Failed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Unknown => "unknown",

@@ -14,9 +14,7 @@ use serde::Serialize;
 
 pub use accounts::{Account, Visibility};
 pub use audit::{AuditEntry, AuditFilter};
-pub use payments::{
-    AttemptRecord, PAYMENT_STATUSES, PaymentFilter, PaymentRecord, PaymentTotals, RefundRecord,
-};
+pub use payments::{AttemptRecord, PaymentFilter, PaymentRecord, PaymentTotals, RefundRecord};
 pub use plans::{PlanRecord, PriceRecord};
 pub use status::{ProjectionStatus, ShadowStatus};
 

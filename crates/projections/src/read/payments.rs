@@ -141,16 +141,6 @@ fn attempt(a: &roster_domain::payment::Attempt) -> AttemptRecord {
     }
 }
 
-/// Every status a payment reads as, in the order of its life.
-pub const PAYMENT_STATUSES: [&str; 6] = [
-    "processing",
-    "retrying",
-    "succeeded",
-    "partially_refunded",
-    "refunded",
-    "failed",
-];
-
 /// Which payments a list shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PaymentFilter {
