@@ -11,6 +11,7 @@ crate::tagged_enum! {
     pub enum MembershipCommand {
         Open(OpenMembership) = "OpenMembership",
         Offer(OfferMembershipPlace) = "OfferMembershipPlace",
+        Place(PlaceMembership) = "PlaceMembership",
         Activate(ActivateMembership) = "ActivateMembership",
         RequestRenewal(RequestMembershipRenewal) = "RequestMembershipRenewal",
         RecordRenewal(RecordMembershipRenewal) = "RecordMembershipRenewal",
@@ -45,12 +46,26 @@ pub struct OpenMembership {
     pub standing: JoinStanding,
     /// The payment asked for the first period, when one is due.
     pub payment_id: Option<Uuid>,
+    /// The gateway's payment method (`pm_…`) the member pays with: the first period's and the
+    /// renewals'.
+    #[serde(default)]
+    pub payment_method: Option<String>,
 }
 
 /// The plan holds a freed place for this membership until `expires_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct OfferMembershipPlace {
     pub expires_at: DateTime<Utc>,
+}
+
+/// The membership took the place offered to it (it claimed the offer): a paid plan now waits
+/// for the first payment, a free one is active at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PlaceMembership {
+    /// The payment asked for the first period, when one is due.
+    pub payment_id: Option<Uuid>,
+    /// A method to pay with instead of the one given when joining.
+    pub payment_method: Option<String>,
 }
 
 /// The first period starts: its payment succeeded, or it needs none (a free plan, an access

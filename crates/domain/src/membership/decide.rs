@@ -7,10 +7,10 @@
 use chrono::{DateTime, Months, Utc};
 use uuid::Uuid;
 
-use super::command::{JoinStanding, MembershipCommand, OpenMembership};
+use super::command::{JoinStanding, MembershipCommand, OpenMembership, PlaceMembership};
 use super::event::{
     MembershipActivated, MembershipCancellationScheduled, MembershipCancelled, MembershipEvent,
-    MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue,
+    MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue, MembershipPlaced,
     MembershipRenewalRequested, MembershipRenewed,
 };
 use super::state::{MembershipState, MembershipStatus};
@@ -56,6 +56,13 @@ pub(super) fn decide(
                 expires_at: c.expires_at,
             })),
             _ => None,
+        },
+        MembershipCommand::Place(c) => match status {
+            MembershipStatus::Waitlisted => return Ok(place(state, membership_id, c, ctx)?),
+            MembershipStatus::PendingPayment
+            | MembershipStatus::Active
+            | MembershipStatus::PastDue => None,
+            _ => return Err(ended()),
         },
         MembershipCommand::Activate(c) => match status {
             MembershipStatus::Active | MembershipStatus::PastDue => None,
@@ -183,11 +190,8 @@ fn open(
     }
     let paid = needs_payment(c.price.as_ref());
     let placed = c.standing == JoinStanding::Placed;
-    if placed && paid && c.payment_id.is_none() {
-        return Err(DomainError::invalid(
-            "payment_method",
-            "this plan is paid: a payment method or an access code is needed",
-        ));
+    if placed && paid && (c.payment_id.is_none() || c.payment_method.is_none()) {
+        return Err(no_method());
     }
     let mut events = vec![MembershipEvent::Opened(MembershipOpened {
         membership_id: c.membership_id,
@@ -197,7 +201,8 @@ fn open(
         price: c.price.clone(),
         content_tags: c.content_tags.clone(),
         standing: c.standing,
-        payment_id: c.payment_id.filter(|_| paid),
+        payment_id: c.payment_id.filter(|_| paid && placed),
+        payment_method: c.payment_method.clone(),
         opened_at: ctx.now,
     })];
     if placed && !paid {
@@ -206,6 +211,42 @@ fn open(
             payment_id: None,
             period_start: ctx.now,
             period_end: period_end(c.price.as_ref(), ctx.now),
+        }));
+    }
+    Ok(events)
+}
+
+fn no_method() -> DomainError {
+    DomainError::invalid(
+        "payment_method",
+        "this plan is paid: a payment method or an access code is needed",
+    )
+}
+
+/// A waitlisted membership takes the place it was offered.
+fn place(
+    state: &MembershipState,
+    membership_id: Uuid,
+    c: &PlaceMembership,
+    ctx: &Ctx,
+) -> Result<Vec<MembershipEvent>, DomainError> {
+    let paid = needs_payment(state.price.as_ref());
+    let method = c.payment_method.as_ref().or(state.payment_method.as_ref());
+    if paid && (c.payment_id.is_none() || method.is_none()) {
+        return Err(no_method());
+    }
+    let mut events = vec![MembershipEvent::Placed(MembershipPlaced {
+        membership_id,
+        payment_id: c.payment_id.filter(|_| paid),
+        payment_method: c.payment_method.clone(),
+        at: ctx.now,
+    })];
+    if !paid {
+        events.push(MembershipEvent::Activated(MembershipActivated {
+            membership_id,
+            payment_id: None,
+            period_start: ctx.now,
+            period_end: period_end(state.price.as_ref(), ctx.now),
         }));
     }
     Ok(events)

@@ -13,6 +13,7 @@ crate::tagged_enum! {
     pub enum MembershipEvent {
         Opened(MembershipOpened) = "MembershipOpened.v1",
         Offered(MembershipOffered) = "MembershipOffered.v1",
+        Placed(MembershipPlaced) = "MembershipPlaced.v1",
         Activated(MembershipActivated) = "MembershipActivated.v1",
         RenewalRequested(MembershipRenewalRequested) = "MembershipRenewalRequested.v1",
         Renewed(MembershipRenewed) = "MembershipRenewed.v1",
@@ -35,6 +36,8 @@ pub struct MembershipOpened {
     pub content_tags: Vec<String>,
     pub standing: JoinStanding,
     pub payment_id: Option<Uuid>,
+    #[serde(default)]
+    pub payment_method: Option<String>,
     pub opened_at: DateTime<Utc>,
 }
 
@@ -42,6 +45,15 @@ pub struct MembershipOpened {
 pub struct MembershipOffered {
     pub membership_id: Uuid,
     pub expires_at: DateTime<Utc>,
+}
+
+/// A waitlisted membership took a place (it claimed its offer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MembershipPlaced {
+    pub membership_id: Uuid,
+    pub payment_id: Option<Uuid>,
+    pub payment_method: Option<String>,
+    pub at: DateTime<Utc>,
 }
 
 /// A period runs from `period_start` to `period_end` (`None`: no end, for one-off and free

@@ -13,13 +13,13 @@ mod state;
 pub use command::{
     ActivateMembership, CancelMembership, EndMembershipPeriod, JoinStanding, LapseMembership,
     MarkMembershipPastDue, MembershipCommand, OfferMembershipPlace, OpenMembership,
-    RecordMembershipRenewal, RequestMembershipRenewal,
+    PlaceMembership, RecordMembershipRenewal, RequestMembershipRenewal,
 };
 pub use decide::{needs_payment, period_end};
 pub use event::{
     MembershipActivated, MembershipCancellationScheduled, MembershipCancelled, MembershipEvent,
     MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue,
-    MembershipRenewalRequested, MembershipRenewed,
+    MembershipPlaced, MembershipRenewalRequested, MembershipRenewed,
 };
 pub use state::{MembershipState, MembershipStatus};
 

@@ -60,6 +60,8 @@ pub struct MembershipState {
     pub period_end: Option<DateTime<Utc>>,
     /// The payment running for the first period or the next one.
     pub pending_payment: Option<Uuid>,
+    /// The gateway's payment method renewals are charged to.
+    pub payment_method: Option<String>,
     /// When a scheduled cancellation takes effect.
     pub cancels_at: Option<DateTime<Utc>>,
 }
@@ -91,6 +93,7 @@ pub(super) fn evolve(mut state: MembershipState, event: &MembershipEvent) -> Mem
             state.price.clone_from(&e.price);
             state.content_tags.clone_from(&e.content_tags);
             state.pending_payment = e.payment_id;
+            state.payment_method.clone_from(&e.payment_method);
             (state.status, state.joined_at_position) = match e.standing {
                 JoinStanding::Placed => (MembershipStatus::PendingPayment, None),
                 JoinStanding::Waitlisted { position } => {
@@ -99,6 +102,14 @@ pub(super) fn evolve(mut state: MembershipState, event: &MembershipEvent) -> Mem
             };
         }
         MembershipEvent::Offered(e) => state.offer_expires_at = Some(e.expires_at),
+        MembershipEvent::Placed(e) => {
+            state.status = MembershipStatus::PendingPayment;
+            state.pending_payment = e.payment_id;
+            state.offer_expires_at = None;
+            if e.payment_method.is_some() {
+                state.payment_method.clone_from(&e.payment_method);
+            }
+        }
         MembershipEvent::Activated(e) => {
             state.status = MembershipStatus::Active;
             state.period_start = Some(e.period_start);

@@ -8,7 +8,7 @@ use roster_domain::ErrorKind;
 use roster_domain::membership::{
     ActivateMembership, CancelMembership, EndMembershipPeriod, JoinStanding, LapseMembership,
     MarkMembershipPastDue, MembershipActivated, MembershipCommand, MembershipEvent,
-    MembershipOpened, MembershipRenewalRequested, MembershipStatus, OpenMembership,
+    MembershipOpened, MembershipRenewalRequested, MembershipStatus, OpenMembership, PlaceMembership,
     RecordMembershipRenewal, RequestMembershipRenewal, period_end,
 };
 use roster_domain::plan::{Interval, Price};
@@ -50,6 +50,7 @@ fn open(price: Option<Price>, standing: JoinStanding, payment: Option<Uuid>) -> 
         content_tags: vec!["courses".into()],
         standing,
         payment_id: payment,
+        payment_method: payment.map(|_| "pm_card_visa".into()),
     })
 }
 
@@ -63,6 +64,7 @@ fn opened(price: Option<Price>, standing: JoinStanding, payment: Option<Uuid>) -
         content_tags: vec!["courses".into()],
         standing,
         payment_id: payment,
+        payment_method: payment.map(|_| "pm_card_visa".into()),
         opened_at: now(),
     })
 }
@@ -259,4 +261,64 @@ fn a_cancellation_at_period_end_keeps_access_until_then() {
     let now_cancelled = given(active()).when(cancel(false), trusted()).then_state();
     assert_eq!(now_cancelled.status, MembershipStatus::Cancelled);
     assert!(!now_cancelled.grants_access(now()));
+}
+
+#[test]
+fn a_claimed_offer_places_the_membership_paid_or_free() {
+    let queued = |price: Option<Price>, method: Option<&str>| {
+        vec![MembershipEvent::Opened(MembershipOpened {
+            payment_method: method.map(str::to_owned),
+            ..match opened(price, JoinStanding::Waitlisted { position: 1 }, None) {
+                MembershipEvent::Opened(e) => e,
+                _ => unreachable!(),
+            }
+        })]
+    };
+    let place = |payment: Option<Uuid>, method: Option<&str>| {
+        MembershipCommand::Place(PlaceMembership {
+            payment_id: payment,
+            payment_method: method.map(str::to_owned),
+        })
+    };
+    // Paid: the method given when joining is used; the first payment is then awaited.
+    let paid = given(queued(Some(monthly()), Some("pm_card_visa")))
+        .when(place(Some(first_payment()), None), trusted())
+        .then_state();
+    assert_eq!(paid.status, MembershipStatus::PendingPayment);
+    assert_eq!(paid.pending_payment, Some(first_payment()));
+    assert_eq!(paid.payment_method.as_deref(), Some("pm_card_visa"));
+    // Paid with no method anywhere: refused, the member stays in line.
+    given(queued(Some(monthly()), None))
+        .when(place(Some(first_payment()), None), trusted())
+        .then_err(ErrorKind::InvalidInput);
+    // A method given at the claim replaces the one given when joining.
+    let changed = given(queued(Some(monthly()), Some("pm_card_visa")))
+        .when(
+            place(Some(first_payment()), Some("pm_card_mastercard")),
+            trusted(),
+        )
+        .then_state();
+    assert_eq!(changed.payment_method.as_deref(), Some("pm_card_mastercard"));
+    // Free: active at once.
+    let free = given(queued(None, None))
+        .when(place(None, None), trusted())
+        .then_state();
+    assert_eq!(free.status, MembershipStatus::Active);
+    assert!(free.grants_access(now()));
+    // Claimed twice: nothing more. Claimed after cancelling: refused.
+    let mut placed = queued(None, None);
+    placed.extend(given(queued(None, None)).when(place(None, None), trusted()).events());
+    given(placed).when(place(None, None), trusted()).then_nothing();
+    let mut cancelled = queued(None, None);
+    cancelled.push(MembershipEvent::Cancelled(
+        roster_domain::membership::MembershipCancelled {
+            membership_id: id(),
+            member_id: member(),
+            plan_id: v7(64),
+            at: now(),
+        },
+    ));
+    given(cancelled)
+        .when(place(None, None), trusted())
+        .then_err(ErrorKind::InvalidState);
 }

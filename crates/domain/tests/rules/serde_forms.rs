@@ -283,7 +283,7 @@ fn every_membership_event() -> Vec<roster_domain::MembershipEvent> {
     use roster_domain::membership::{
         JoinStanding, MembershipActivated, MembershipCancellationScheduled, MembershipCancelled,
         MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue,
-        MembershipRenewalRequested, MembershipRenewed,
+        MembershipPlaced, MembershipRenewalRequested, MembershipRenewed,
     };
     let at = crate::support::now();
     let (membership_id, member_id, plan_id, payment_id) = (
@@ -302,11 +302,18 @@ fn every_membership_event() -> Vec<roster_domain::MembershipEvent> {
             content_tags: vec!["courses".into()],
             standing: JoinStanding::Waitlisted { position: 2 },
             payment_id: None,
+            payment_method: Some("pm_card_visa".into()),
             opened_at: at,
         }),
         MembershipEvent::Offered(MembershipOffered {
             membership_id,
             expires_at: at,
+        }),
+        MembershipEvent::Placed(MembershipPlaced {
+            membership_id,
+            payment_id: Some(payment_id),
+            payment_method: None,
+            at,
         }),
         MembershipEvent::Activated(MembershipActivated {
             membership_id,

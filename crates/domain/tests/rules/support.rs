@@ -95,6 +95,14 @@ impl<E: EventOf> Then<E> {
         }
     }
 
+    /// The decided events, to build a longer history from.
+    pub fn events(self) -> Vec<E> {
+        match self.result {
+            Ok(events) => events,
+            Err(error) => panic!("expected events, got error {error:?}"),
+        }
+    }
+
     /// The state after folding the decided events, for assertions events alone cannot make.
     pub fn then_state(self) -> StateOf<E> {
         match self.result {
