@@ -12,12 +12,16 @@ use tokio::task::JoinHandle;
 use crate::job::{Job, JobResult, Run, permanent};
 use crate::jobs::Context;
 use crate::jobs::charge_payment::ChargePayment;
+use crate::jobs::membership_step::MembershipStep;
+use crate::jobs::membership_timer::MembershipTimer;
+use crate::jobs::offer_mail::OfferMail;
 use crate::jobs::payment_mail::PaymentMail;
 use crate::jobs::refund_payment::RefundPayment;
 use crate::jobs::verification_email::VerificationEmail;
 use crate::jobs::welcome_email::WelcomeEmail;
 use crate::reactor::Reactor;
 use crate::reactors::mail::MailReactor;
+use crate::reactors::memberships::MembershipsReactor;
 use crate::reactors::payments::PaymentsReactor;
 use crate::supervise::{self, Health};
 
@@ -76,11 +80,15 @@ impl Catalog {
         Self::default()
             .reactor(MailReactor)
             .reactor(PaymentsReactor)
+            .reactor(MembershipsReactor)
             .job::<VerificationEmail>()
             .job::<WelcomeEmail>()
             .job::<ChargePayment>()
             .job::<RefundPayment>()
             .job::<PaymentMail>()
+            .job::<MembershipStep>()
+            .job::<MembershipTimer>()
+            .job::<OfferMail>()
     }
 
     pub fn reactor(mut self, reactor: impl Reactor) -> Self {

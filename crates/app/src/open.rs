@@ -19,7 +19,7 @@ use crate::clock::{Clock, IdGen};
 use crate::members::Members;
 use crate::settings::{Settings, SettingsError, Storage};
 use crate::sidedb::{self, SideDb};
-use crate::{CommandHandler, Orgs, Payments, Plans};
+use crate::{CommandHandler, Memberships, Orgs, Payments, Plans};
 
 /// The SQLite file of the log, the claims, the data keys and the read models.
 pub const SQLITE_FILE: &str = "roster.db";
@@ -68,6 +68,7 @@ pub struct Roster {
     pub checks: Checks,
     pub payments: Payments,
     pub plans: Plans,
+    pub memberships: Memberships,
 }
 
 /// Opens (and migrates) everything `settings` names, with `clock` and `ids` for every decision,
@@ -119,12 +120,14 @@ pub async fn open(
     let side = SideDb::open(side_db).await?;
     let commands = CommandHandler::new(log.clone(), vault.clone(), clock.clone(), ids);
     let members = Members::new(commands.clone(), claims.clone(), side.clone(), token_ttl);
+    let payments = Payments::new(commands.clone(), side.clone(), payment_policy);
     Ok(Roster {
         settings: Arc::new(settings),
         orgs: Orgs::new(commands.clone()),
         checks: Checks::new(commands.clone()),
-        payments: Payments::new(commands.clone(), side.clone(), payment_policy),
         plans: Plans::new(commands.clone()),
+        memberships: Memberships::new(commands.clone(), payments.clone(), vault.clone()),
+        payments,
         log,
         claims,
         sql,

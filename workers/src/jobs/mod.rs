@@ -3,6 +3,9 @@
 //! commands through the application's use cases. Handlers never write read models.
 
 pub mod charge_payment;
+pub mod membership_step;
+pub mod membership_timer;
+pub mod offer_mail;
 pub mod payment_mail;
 pub mod refund_payment;
 pub mod verification_email;
@@ -47,6 +50,21 @@ pub enum Delivery {
     Failed(MailError),
     /// Failed for now: the job runs again after its schedule's wait.
     Later(MailError),
+}
+
+impl Delivery {
+    /// The job's result: done when sent, failed for good (and logged, naming the mail and
+    /// what it was about) when refused, failed for now otherwise.
+    pub fn into_result(self, mail: &str, about: impl std::fmt::Display) -> JobResult {
+        match self {
+            Delivery::Sent => Ok(()),
+            Delivery::Failed(e) => {
+                tracing::warn!(mail, %about, error = %e, "mail failed for good");
+                Err(crate::job::permanent(e))
+            }
+            Delivery::Later(e) => Err(retry(e)),
+        }
+    }
 }
 
 /// What every handler may use: Roster (its clock, log and use cases), the mailer, the queues

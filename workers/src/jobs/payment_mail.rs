@@ -7,7 +7,7 @@ use roster_domain::payment::{PaymentState, RefundStatus};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Context, Delivery};
+use super::Context;
 use crate::config::WorkerConfig;
 use crate::job::{Cause, Job, JobResult, Run, permanent, retry};
 use crate::mail::MailTemplate;
@@ -107,15 +107,9 @@ impl Job for PaymentMail {
                 ("refund", Box::new(mail))
             }
         };
-        let sent = ctx.deliver::<Self>(&run, kind, &personal.email, mail.as_ref());
-        match sent.await {
-            Delivery::Sent => Ok(()),
-            Delivery::Failed(e) => {
-                tracing::warn!(payment_id = %self.payment_id, mail = kind, error = %e, "payment mail failed for good");
-                Err(permanent(e))
-            }
-            Delivery::Later(e) => Err(retry(e)),
-        }
+        ctx.deliver::<Self>(&run, kind, &personal.email, mail.as_ref())
+            .await
+            .into_result(kind, self.payment_id)
     }
 }
 

@@ -5,9 +5,9 @@ use roster_domain::member::MemberStatus;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Context, Delivery};
+use super::Context;
 use crate::config::WorkerConfig;
-use crate::job::{Cause, Job, JobResult, Run, permanent, retry};
+use crate::job::{Cause, Job, JobResult, Run};
 use crate::mail::templates::WelcomeMail;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,16 +43,8 @@ impl Job for WelcomeEmail {
             terms_url: ctx.config.terms_url(),
             start_url: ctx.config.public_url.clone(),
         };
-        match ctx
-            .deliver::<Self>(&run, "welcome", &personal.email, &mail)
+        ctx.deliver::<Self>(&run, "welcome", &personal.email, &mail)
             .await
-        {
-            Delivery::Sent => Ok(()),
-            Delivery::Failed(e) => {
-                tracing::warn!(member_id = %self.member_id, error = %e, "welcome mail failed for good");
-                Err(permanent(e))
-            }
-            Delivery::Later(e) => Err(retry(e)),
-        }
+            .into_result("welcome", self.member_id)
     }
 }

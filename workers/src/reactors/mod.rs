@@ -1,4 +1,5 @@
 //! The reactors of this build, one module each.
 
 pub mod mail;
+pub mod memberships;
 pub mod payments;

@@ -8,6 +8,7 @@ pub(crate) use roster_store::on_both_backends;
 
 mod delivery;
 mod harness;
+mod memberships;
 mod payments;
 mod reactor;
 mod schedules;

@@ -95,8 +95,19 @@ impl Payments {
         payment: NewPayment,
         meta: &CommandMeta,
     ) -> Result<Handled<Payment>, AppError> {
-        self.commands.require_member(payment.member_id).await?;
         let payment_id = self.commands.new_id();
+        self.request_as(payment_id, payment, meta).await
+    }
+
+    /// Asks for a card payment under the id given (a membership names its payments before
+    /// asking for them); asking again under the same id is `AlreadyExists`.
+    pub async fn request_as(
+        &self,
+        payment_id: Uuid,
+        payment: NewPayment,
+        meta: &CommandMeta,
+    ) -> Result<Handled<Payment>, AppError> {
+        self.commands.require_member(payment.member_id).await?;
         let command = PaymentCommand::Request(RequestPayment {
             payment_id,
             member_id: payment.member_id,

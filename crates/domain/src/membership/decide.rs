@@ -14,6 +14,7 @@ use super::event::{
     MembershipRenewalRequested, MembershipRenewed,
 };
 use super::state::{MembershipState, MembershipStatus};
+use crate::payment::method_id;
 use crate::plan::{Interval, Price};
 use crate::{Actor, Ctx, DomainError};
 
@@ -36,10 +37,22 @@ pub(super) fn decide(
     command: &MembershipCommand,
     ctx: &Ctx,
 ) -> Result<Vec<MembershipEvent>, DomainError> {
-    if let Actor::Member(_) = ctx.actor {
-        return Err(DomainError::NotAllowed {
-            reason: "memberships change through Roster's use cases".into(),
-        });
+    if let Actor::Member(actor) = ctx.actor {
+        // A member may join, claim an offer and cancel for themselves; payments, periods and
+        // offers are Roster's to record.
+        let own = match command {
+            MembershipCommand::Open(c) => c.member_id == actor,
+            _ => state.member_id == Some(actor),
+        };
+        let theirs = matches!(
+            command,
+            MembershipCommand::Open(_) | MembershipCommand::Place(_) | MembershipCommand::Cancel(_)
+        );
+        if !(own && theirs) {
+            return Err(DomainError::NotAllowed {
+                reason: "a member may only join, claim and cancel their own memberships".into(),
+            });
+        }
     }
     if let MembershipCommand::Open(c) = command {
         return open(state, c, ctx);
@@ -193,6 +206,7 @@ fn open(
     if placed && paid && (c.payment_id.is_none() || c.payment_method.is_none()) {
         return Err(no_method());
     }
+    let payment_method = c.payment_method.as_deref().map(method_id).transpose()?;
     let mut events = vec![MembershipEvent::Opened(MembershipOpened {
         membership_id: c.membership_id,
         member_id: c.member_id,
@@ -202,7 +216,7 @@ fn open(
         content_tags: c.content_tags.clone(),
         standing: c.standing,
         payment_id: c.payment_id.filter(|_| paid && placed),
-        payment_method: c.payment_method.clone(),
+        payment_method,
         opened_at: ctx.now,
     })];
     if placed && !paid {
@@ -235,10 +249,11 @@ fn place(
     if paid && (c.payment_id.is_none() || method.is_none()) {
         return Err(no_method());
     }
+    let payment_method = c.payment_method.as_deref().map(method_id).transpose()?;
     let mut events = vec![MembershipEvent::Placed(MembershipPlaced {
         membership_id,
         payment_id: c.payment_id.filter(|_| paid),
-        payment_method: c.payment_method.clone(),
+        payment_method,
         at: ctx.now,
     })];
     if !paid {

@@ -18,8 +18,8 @@ pub use command::{
 pub use decide::{needs_payment, period_end};
 pub use event::{
     MembershipActivated, MembershipCancellationScheduled, MembershipCancelled, MembershipEvent,
-    MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue,
-    MembershipPlaced, MembershipRenewalRequested, MembershipRenewed,
+    MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue, MembershipPlaced,
+    MembershipRenewalRequested, MembershipRenewed,
 };
 pub use state::{MembershipState, MembershipStatus};
 

@@ -195,7 +195,7 @@ fn new_payment(state: &PaymentState, payment_id: Uuid, amount: u64) -> Result<()
 }
 
 /// A gateway's payment method id: one word of at most 255 characters.
-fn method_id(method: &str) -> Result<String, DomainError> {
+pub fn method_id(method: &str) -> Result<String, DomainError> {
     let method = method.trim();
     if method.is_empty() || method.len() > 255 || method.chars().any(char::is_whitespace) {
         return Err(DomainError::invalid(

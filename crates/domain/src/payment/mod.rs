@@ -17,7 +17,7 @@ pub use command::{
     RecordPaymentOutcomeUnknown, RecordPaymentSucceeded, RecordRefundFailed, RecordRefundSucceeded,
     RequestPayment, RequestRefund, StartPaymentAttempt,
 };
-pub use decide::{HARD_DECLINES, MAX_ATTEMPTS, is_retryable};
+pub use decide::{HARD_DECLINES, MAX_ATTEMPTS, is_retryable, method_id};
 pub use event::{
     Decline, FailureReason, OfflineMethod, OfflinePaymentRecorded, PaymentAbandoned,
     PaymentAttemptFailed, PaymentAttemptStarted, PaymentEvent, PaymentFailed, PaymentMethodChanged,

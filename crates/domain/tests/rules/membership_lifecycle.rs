@@ -8,8 +8,8 @@ use roster_domain::ErrorKind;
 use roster_domain::membership::{
     ActivateMembership, CancelMembership, EndMembershipPeriod, JoinStanding, LapseMembership,
     MarkMembershipPastDue, MembershipActivated, MembershipCommand, MembershipEvent,
-    MembershipOpened, MembershipRenewalRequested, MembershipStatus, OpenMembership, PlaceMembership,
-    RecordMembershipRenewal, RequestMembershipRenewal, period_end,
+    MembershipOpened, MembershipRenewalRequested, MembershipStatus, OpenMembership,
+    PlaceMembership, RecordMembershipRenewal, RequestMembershipRenewal, period_end,
 };
 use roster_domain::plan::{Interval, Price};
 use uuid::Uuid;
@@ -150,9 +150,27 @@ fn a_paid_plan_waits_for_its_payment_and_a_free_one_is_active_at_once() {
     assert_eq!(queued.status, MembershipStatus::Waitlisted);
     assert_eq!(queued.joined_at_position, Some(3));
     assert!(!queued.grants_access(now()));
+    // A member joins for themselves only, and records no payment.
     given::<MembershipEvent>([])
         .when(open(None, JoinStanding::Placed, None), by(member()))
+        .then_state();
+    given::<MembershipEvent>([])
+        .when(open(None, JoinStanding::Placed, None), by(v7(99)))
         .then_err(ErrorKind::NotAllowed);
+    given(active())
+        .when(
+            MembershipCommand::Activate(ActivateMembership { payment_id: None }),
+            by(member()),
+        )
+        .then_err(ErrorKind::NotAllowed);
+    given(active())
+        .when(
+            MembershipCommand::Cancel(CancelMembership {
+                at_period_end: false,
+            }),
+            by(member()),
+        )
+        .then_state();
 }
 
 #[test]
@@ -298,7 +316,10 @@ fn a_claimed_offer_places_the_membership_paid_or_free() {
             trusted(),
         )
         .then_state();
-    assert_eq!(changed.payment_method.as_deref(), Some("pm_card_mastercard"));
+    assert_eq!(
+        changed.payment_method.as_deref(),
+        Some("pm_card_mastercard")
+    );
     // Free: active at once.
     let free = given(queued(None, None))
         .when(place(None, None), trusted())
@@ -307,8 +328,14 @@ fn a_claimed_offer_places_the_membership_paid_or_free() {
     assert!(free.grants_access(now()));
     // Claimed twice: nothing more. Claimed after cancelling: refused.
     let mut placed = queued(None, None);
-    placed.extend(given(queued(None, None)).when(place(None, None), trusted()).events());
-    given(placed).when(place(None, None), trusted()).then_nothing();
+    placed.extend(
+        given(queued(None, None))
+            .when(place(None, None), trusted())
+            .events(),
+    );
+    given(placed)
+        .when(place(None, None), trusted())
+        .then_nothing();
     let mut cancelled = queued(None, None);
     cancelled.push(MembershipEvent::Cancelled(
         roster_domain::membership::MembershipCancelled {

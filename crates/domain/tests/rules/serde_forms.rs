@@ -282,8 +282,8 @@ fn every_membership_event() -> Vec<roster_domain::MembershipEvent> {
     use roster_domain::MembershipEvent;
     use roster_domain::membership::{
         JoinStanding, MembershipActivated, MembershipCancellationScheduled, MembershipCancelled,
-        MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue,
-        MembershipPlaced, MembershipRenewalRequested, MembershipRenewed,
+        MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue, MembershipPlaced,
+        MembershipRenewalRequested, MembershipRenewed,
     };
     let at = crate::support::now();
     let (membership_id, member_id, plan_id, payment_id) = (
