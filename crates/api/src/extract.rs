@@ -130,6 +130,26 @@ impl<T: DeserializeOwned, St: Send + Sync> FromRequest<St> for JsonBody<T> {
     }
 }
 
+/// An optional JSON body (`Option<JsonBody<T>>`): a request with no body and no content type
+/// has none; anything else is read as [`JsonBody`] reads it.
+impl<T: DeserializeOwned, St: Send + Sync> axum::extract::OptionalFromRequest<St> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &St) -> Result<Option<Self>, ApiError> {
+        let no_type = !req.headers().contains_key(header::CONTENT_TYPE);
+        let no_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_none_or(|v| v.as_bytes() == b"0");
+        if no_type && no_length {
+            return Ok(None);
+        }
+        <Self as FromRequest<St>>::from_request(req, state)
+            .await
+            .map(Some)
+    }
+}
+
 pub fn too_large() -> ApiError {
     ApiError::new(
         ProblemType::PayloadTooLarge,

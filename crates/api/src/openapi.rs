@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::problem::{Problem, ProblemType};
-use crate::routes::{audit, check, members, ops, orgs, payments, plans, webhooks};
+use crate::routes::{audit, check, members, memberships, ops, orgs, payments, plans, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +25,7 @@ use crate::routes::{audit, check, members, ops, orgs, payments, plans, webhooks}
         orgs::groups::grant_group_role, orgs::groups::revoke_group_role, orgs::groups::join_group, orgs::groups::leave_group,
         payments::request, payments::record_offline, payments::get, payments::list, payments::refund, payments::change_method, webhooks::stripe,
         plans::define, plans::get, plans::list, plans::retire,
+        memberships::join, memberships::get, memberships::list, memberships::cancel, memberships::claim,
         check::check, audit::audit,
     ),
     components(schemas(Problem, ProblemType)),
@@ -34,7 +35,8 @@ use crate::routes::{audit, check, members, ops, orgs, payments, plans, webhooks}
         (name = "orgs", description = "Organizations, seats, roles, groups"),
         (name = "payments", description = "Card payments with re-attempts, refunds, offline payments"),
         (name = "plans", description = "Membership levels: prices, capacity and waiting list, content"),
-        (name = "permissions", description = "Permission checks, also at a past instant"),
+        (name = "memberships", description = "Joining plans, waiting lists and offers, cancelling"),
+        (name = "permissions", description = "Permission and content checks, permissions also at a past instant"),
         (name = "audit", description = "Who did what, from the log"),
         (name = "operations", description = "Health, metrics, this document"),
     )

@@ -196,6 +196,11 @@ impl Memberships {
         meta: &CommandMeta,
     ) -> Result<MembershipView, AppError> {
         let membership = self.get(membership_id).await?.state;
+        if membership.status.is_ended() {
+            return Err(AppError::Domain(DomainError::InvalidState {
+                message: "the membership has ended: there is no offer to claim".into(),
+            }));
+        }
         let claim = PlanCommand::Claim(ClaimPlanOffer { membership_id });
         let plan_id = membership.plan_id.unwrap_or_default();
         self.commands.execute::<Plan>(plan_id, &claim, meta).await?;

@@ -32,7 +32,7 @@ pub mod runner;
 
 pub use engine::EngineConfig;
 pub use error::ProjectionError;
-pub use projection::{ACCOUNTS, AUDIT, PAYMENTS, PLANS, Policy, Projection};
+pub use projection::{ACCOUNTS, AUDIT, MEMBERSHIPS, PAYMENTS, PLANS, Policy, Projection};
 pub use read::{Lag, ReadModels};
 pub use rebuild::{Progress, RebuildOptions, RebuildReport, rebuild};
 pub use roster_sql::Db;

@@ -8,7 +8,9 @@
 
 use std::sync::Arc;
 
-use crate::models::{accounts::Accounts, audit::Audit, payments::Payments, plans::Plans};
+use crate::models::{
+    accounts::Accounts, audit::Audit, memberships::Memberships, payments::Payments, plans::Plans,
+};
 use crate::pipeline::Envelope;
 use crate::rows::{RowOp, TableDef};
 
@@ -56,6 +58,7 @@ pub fn all() -> Vec<DynProjection> {
         Arc::new(Audit),
         Arc::new(Payments),
         Arc::new(Plans),
+        Arc::new(Memberships),
     ]
 }
 
@@ -80,3 +83,4 @@ pub const ACCOUNTS: &str = "accounts_v1";
 pub const AUDIT: &str = "audit_v1";
 pub const PAYMENTS: &str = "payments_v1";
 pub const PLANS: &str = "plans_v1";
+pub const MEMBERSHIPS: &str = "memberships_v1";

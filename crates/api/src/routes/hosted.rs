@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use roster_app::members::Client;
 use roster_app::{AppError, CommandMeta};
 use roster_domain::DomainError;
+use roster_domain::membership::MembershipStatus;
 use roster_store::ActorRef;
 use serde::Deserialize;
 
@@ -75,6 +76,79 @@ pub async fn confirm(
     }
 }
 
+/// The page behind a waiting-list offer's link: which plan, until when, and the button.
+pub async fn claim_page(State(state): State<ApiState>, Query(link): Query<TokenForm>) -> Response {
+    let token = link.token.trim();
+    if !looks_like_a_claim(token) {
+        return page(StatusCode::BAD_REQUEST, Page::OfferGone);
+    }
+    let memberships = &state.roster().memberships;
+    let offer = match memberships.offer_of_token(token).await {
+        Ok(membership_id) => memberships.get(membership_id).await,
+        Err(e) => Err(e),
+    };
+    match offer {
+        Ok(view) => {
+            let until = view
+                .offer_expires_at
+                .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default();
+            let plan = view.state.plan_slug;
+            page(
+                StatusCode::OK,
+                Page::Claim {
+                    token,
+                    plan: &plan,
+                    until: &until,
+                },
+            )
+        }
+        Err(AppError::Domain(DomainError::InvalidToken { .. }) | AppError::NotFound { .. }) => {
+            page(StatusCode::BAD_REQUEST, Page::OfferGone)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the hosted claim page failed");
+            page(StatusCode::INTERNAL_SERVER_ERROR, Page::Broken)
+        }
+    }
+}
+
+/// The button: takes the place held for the member.
+pub async fn claim(State(state): State<ApiState>, Form(form): Form<TokenForm>) -> Response {
+    let meta = CommandMeta::new(ActorRef::App("hosted-page".into()));
+    let memberships = &state.roster().memberships;
+    match memberships.claim_with_token(form.token.trim(), &meta).await {
+        Ok(view) => page(
+            StatusCode::OK,
+            Page::Claimed {
+                paying: view.state.status == MembershipStatus::PendingPayment,
+            },
+        ),
+        Err(
+            AppError::Domain(
+                DomainError::InvalidToken { .. }
+                | DomainError::NotFound { .. }
+                | DomainError::InvalidState { .. },
+            )
+            | AppError::NotFound { .. },
+        ) => page(StatusCode::BAD_REQUEST, Page::OfferGone),
+        Err(AppError::Domain(DomainError::InvalidInput { .. })) => {
+            page(StatusCode::CONFLICT, Page::NeedsMethod)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the hosted claim failed");
+            page(StatusCode::INTERNAL_SERVER_ERROR, Page::Broken)
+        }
+    }
+}
+
+/// A claim token as Roster makes them: the membership id in hex, a dot, the MAC.
+fn looks_like_a_claim(token: &str) -> bool {
+    token
+        .split_once('.')
+        .is_some_and(|(id, mac)| id.len() == 32 && looks_like_a_token(mac))
+}
+
 /// A token as Roster makes them: URL-safe base64, 43 characters.
 fn looks_like_a_token(token: &str) -> bool {
     (20..=100).contains(&token.len())
@@ -101,7 +175,19 @@ impl<St: Send + Sync> FromRequestParts<St> for Browser {
 }
 
 enum Page<'a> {
-    Confirm { token: &'a str },
+    Confirm {
+        token: &'a str,
+    },
+    Claim {
+        token: &'a str,
+        plan: &'a str,
+        until: &'a str,
+    },
+    Claimed {
+        paying: bool,
+    },
+    OfferGone,
+    NeedsMethod,
     Confirmed,
     Unusable,
     NotNow,
@@ -120,6 +206,39 @@ fn page(status: StatusCode, page: Page<'_>) -> Response {
                  <input type=\"hidden\" name=\"token\" value=\"{token}\">\
                  <button type=\"submit\">Confirm my email address</button></form>"
             ),
+        ),
+        Page::Claim { token, plan, until } => (
+            "A place is free for you",
+            format!(
+                "<p>A place in <strong>{}</strong> is held for you until {until}. Press the \
+                 button to take it.</p>\
+                 <form method=\"post\" action=\"claim\">\
+                 <input type=\"hidden\" name=\"token\" value=\"{token}\">\
+                 <button type=\"submit\">Take my place</button></form>",
+                escape(plan)
+            ),
+        ),
+        Page::Claimed { paying: false } => (
+            "The place is yours",
+            "<p>Your membership is active. You may close this page.</p>".to_owned(),
+        ),
+        Page::Claimed { paying: true } => (
+            "The place is yours",
+            "<p>Your place is taken. Your membership starts as soon as the first payment goes \
+             through; you will get a receipt by email.</p>"
+                .to_owned(),
+        ),
+        Page::OfferGone => (
+            "This offer cannot be used",
+            "<p>The place was already taken, or the time to claim it has passed and it went to \
+             the next person in line.</p>"
+                .to_owned(),
+        ),
+        Page::NeedsMethod => (
+            "A payment method is needed",
+            "<p>This plan is paid, and no payment method is on file for you. Take the place \
+             from the site that sent you the email.</p>"
+                .to_owned(),
         ),
         Page::Confirmed => (
             "Email address confirmed",
@@ -187,3 +306,11 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f6f7f9;ma
 main{max-width:32rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:8px;\
 box-shadow:0 1px 3px #0002}h1{font-size:1.4rem}button{font-size:1rem;padding:.6rem 1.2rem;\
 border:0;border-radius:6px;background:#2456d3;color:#fff;cursor:pointer}";
+
+/// Text made safe to place in HTML.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

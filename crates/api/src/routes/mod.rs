@@ -4,6 +4,7 @@ pub mod audit;
 pub mod check;
 pub mod hosted;
 pub mod members;
+pub mod memberships;
 pub mod ops;
 pub mod orgs;
 pub mod payments;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/metrics", get(ops::metrics))
         .route("/v1/openapi.json", get(ops::openapi))
         .route("/confirm", get(hosted::confirm_page).post(hosted::confirm))
+        .route("/claim", get(hosted::claim_page).post(hosted::claim))
         .route("/v1/members", post(members::register).get(members::list))
         .route("/v1/members/confirm", post(members::confirm))
         .route(
@@ -39,6 +41,18 @@ pub fn routes() -> Router<ApiState> {
             get(members::get)
                 .patch(members::edit)
                 .delete(members::erase),
+        )
+        .route(
+            "/v1/members/{member}/memberships",
+            post(memberships::join).get(memberships::list),
+        )
+        .route(
+            "/v1/memberships/{membership}",
+            get(memberships::get).delete(memberships::cancel),
+        )
+        .route(
+            "/v1/memberships/{membership}/claim",
+            post(memberships::claim),
         )
         .route("/v1/members/{member}/suspend", post(members::suspend))
         .route("/v1/members/{member}/reactivate", post(members::reactivate))

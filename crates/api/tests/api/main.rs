@@ -9,10 +9,13 @@ mod auth;
 mod hosted;
 mod idempotency;
 mod members;
+mod memberships;
 mod openapi;
 mod orgs;
 mod payments;
 mod plans;
 mod problems;
+#[path = "../../../../tests/support/stripe.rs"]
+mod stripe;
 mod support;
 mod webhooks;

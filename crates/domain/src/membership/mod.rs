@@ -21,7 +21,7 @@ pub use event::{
     MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue, MembershipPlaced,
     MembershipRenewalRequested, MembershipRenewed,
 };
-pub use state::{MembershipState, MembershipStatus};
+pub use state::{MembershipState, MembershipStatus, grants_access};
 
 crate::aggregate! {
     /// The membership aggregate.

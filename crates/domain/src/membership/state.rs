@@ -26,6 +26,16 @@ pub enum MembershipStatus {
 }
 
 impl MembershipStatus {
+    /// Every status a membership reads as once it exists.
+    pub const ALL: [MembershipStatus; 6] = [
+        Self::Waitlisted,
+        Self::PendingPayment,
+        Self::Active,
+        Self::PastDue,
+        Self::Lapsed,
+        Self::Cancelled,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Unknown => "unknown",
@@ -71,16 +81,24 @@ impl MembershipState {
         self.membership_id.is_some()
     }
 
-    /// Whether the membership grants its content at `at`: active or past due, inside a period.
+    /// Whether the membership grants its content at `at` ([`grants_access`]).
     pub fn grants_access(&self, at: DateTime<Utc>) -> bool {
-        matches!(
-            self.status,
-            MembershipStatus::Active | MembershipStatus::PastDue
-        ) && self.period_start.is_some_and(|start| start <= at)
-            && self
-                .period_end
-                .is_none_or(|end| at < end || self.status == MembershipStatus::PastDue)
+        grants_access(self.status, self.period_start, self.period_end, at)
     }
+}
+
+/// Whether a membership in `status` with this period grants its content at `at`: active or
+/// past due (re-attempts running), inside a period that has begun; past due keeps access after
+/// the period's end until the payment fails for good.
+pub fn grants_access(
+    status: MembershipStatus,
+    period_start: Option<DateTime<Utc>>,
+    period_end: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+) -> bool {
+    matches!(status, MembershipStatus::Active | MembershipStatus::PastDue)
+        && period_start.is_some_and(|start| start <= at)
+        && period_end.is_none_or(|end| at < end || status == MembershipStatus::PastDue)
 }
 
 pub(super) fn evolve(mut state: MembershipState, event: &MembershipEvent) -> MembershipState {

@@ -2,5 +2,6 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod memberships;
 pub mod payments;
 pub mod plans;

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod memberships;
 mod payments;
 mod plans;
 mod status;
@@ -14,6 +15,7 @@ use serde::Serialize;
 
 pub use accounts::{Account, Visibility};
 pub use audit::{AuditEntry, AuditFilter};
+pub use memberships::MembershipRecord;
 pub use payments::{AttemptRecord, PaymentFilter, PaymentRecord, PaymentTotals, RefundRecord};
 pub use plans::{PlanRecord, PriceRecord};
 pub use status::{ProjectionStatus, ShadowStatus};

@@ -37,6 +37,19 @@ pub struct PlanRecord {
     pub position: u64,
 }
 
+impl PriceRecord {
+    pub fn of(price: &roster_domain::plan::Price) -> Self {
+        Self {
+            currency: price.currency.clone(),
+            amount: price.amount,
+            interval: serde_json::to_value(price.interval)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+        }
+    }
+}
+
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -48,18 +61,7 @@ impl PlanRecord {
         Some(Self {
             slug: state.slug.clone(),
             name: terms.name.clone(),
-            prices: terms
-                .prices
-                .iter()
-                .map(|p| PriceRecord {
-                    currency: p.currency.clone(),
-                    amount: p.amount,
-                    interval: serde_json::to_value(p.interval)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                })
-                .collect(),
+            prices: terms.prices.iter().map(PriceRecord::of).collect(),
             capacity: terms.capacity,
             seat_limit: terms.seat_limit,
             content_tags: terms.content_tags.clone(),

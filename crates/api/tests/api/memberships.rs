@@ -1,0 +1,326 @@
+//! Memberships over HTTP, with the workers drained in-process on the manual clock: a paid join
+//! charged at localstripe; a full plan's waiting list (positions, one live entry per member),
+//! a cancellation offering the place, the hosted claim page taking it, and an unclaimed offer
+//! passing to the next in line after the window (the clock moved, nothing waited for); the
+//! content check allowing while a membership grants the tag and refusing after it ends; bad
+//! joins refused with stable problem types.
+
+use axum::http::Method;
+use chrono::Duration;
+use roster_app::clock::Clock;
+use roster_workers::gateway::Gateway;
+use roster_workers::{Catalog, Drain, WorkerConfig};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::on_both_backends;
+use crate::stripe::LocalStripe;
+use crate::support::{Backend, TestApi, spawn_api};
+
+on_both_backends!(
+    a_paid_join_is_pending_until_its_payment_then_active,
+    a_full_plan_queues_offers_a_freed_place_and_passes_an_unclaimed_one_on,
+    content_access_follows_the_membership,
+    bad_joins_are_refused_with_stable_problem_types,
+);
+
+const PUBLIC_URL: &str = "https://members.example.com";
+
+async fn drain(api: &TestApi, stripe: Option<&LocalStripe>) -> Drain {
+    let settings = roster_app::Settings {
+        public_url: Some(PUBLIC_URL.into()),
+        ..roster_app::Settings::default()
+    };
+    let mut config = WorkerConfig::from_settings(&settings, PUBLIC_URL).unwrap();
+    if let Some(stripe) = stripe {
+        config.gateway = Some(Gateway::new(Some(&stripe.url()), stripe.secret_key()).unwrap());
+    }
+    roster_workers::prepare(&api.roster, Catalog::builtin(), config)
+        .await
+        .unwrap()
+        .drain()
+}
+
+async fn plan(api: &TestApi, slug: &str, price: Value, capacity: Option<u32>) {
+    let body = json!({
+        "name": format!("The {slug} plan"),
+        "prices": [price],
+        "capacity": capacity,
+        "content_tags": ["courses"],
+    });
+    let path = format!("/v1/plans/{slug}");
+    api.call(Method::PUT, &path)
+        .json(body)
+        .send()
+        .await
+        .expect(201);
+}
+
+fn free() -> Value {
+    json!({ "currency": "EUR", "amount": 0, "interval": "free" })
+}
+
+async fn join(api: &TestApi, member: Uuid, body: Value) -> crate::support::Answer {
+    let path = format!("/v1/members/{member}/memberships");
+    api.post(&path, body).send().await
+}
+
+fn id_of(answer: &Value) -> String {
+    answer["membership_id"].as_str().unwrap().to_owned()
+}
+
+async fn a_paid_join_is_pending_until_its_payment_then_active(backend: Backend) {
+    let api = spawn_api(backend).await;
+    let stripe = LocalStripe::start();
+    let drain = drain(&api, Some(&stripe)).await;
+    plan(
+        &api,
+        "gold",
+        json!({ "currency": "EUR", "amount": 1500, "interval": "month" }),
+        None,
+    )
+    .await;
+    let member = api.active_member("gold@example.com").await;
+    let joined = join(
+        &api,
+        member,
+        json!({ "plan": "gold", "payment_method": "pm_card_visa" }),
+    )
+    .await;
+    let joined = joined.expect(201).clone();
+    assert_eq!(joined["status"], "pending_payment");
+    assert_eq!(joined["price"]["amount"], 1500);
+    let path = format!("/v1/memberships/{}", id_of(&joined));
+
+    drain.run_due().await.unwrap();
+    let active = api.get(&path).send().await;
+    let active = active.expect(200);
+    assert_eq!(active["status"], "active");
+    let period_end = api.clock.now().checked_add_months(chrono::Months::new(1));
+    assert_eq!(
+        active["period_end"].as_str().unwrap(),
+        serde_json::to_value(period_end).unwrap().as_str().unwrap()
+    );
+    assert_eq!(stripe.payment_intent_count(), 1);
+    let payments = api
+        .get(&format!("/v1/payments?member={member}"))
+        .send()
+        .await;
+    let payment = &payments.expect(200)["items"][0];
+    assert_eq!(
+        payment["membership_id"].as_str(),
+        Some(id_of(&joined).as_str())
+    );
+    assert_eq!(payment["status"], "succeeded");
+}
+
+async fn a_full_plan_queues_offers_a_freed_place_and_passes_an_unclaimed_one_on(backend: Backend) {
+    let api = spawn_api(backend).await;
+    let drain = drain(&api, None).await;
+    plan(&api, "studio", free(), Some(1)).await;
+    let mut members = Vec::new();
+    for n in 0..3 {
+        members.push(api.active_member(&format!("m{n}@example.com")).await);
+    }
+    let mut joined = Vec::new();
+    for member in &members {
+        let answer = join(&api, *member, json!({ "plan": "studio" })).await;
+        joined.push(answer.expect(201).clone());
+    }
+    assert_eq!(joined[0]["status"], "active");
+    assert_eq!(joined[1]["status"], "waitlisted");
+    assert_eq!(joined[1]["waitlist_position"], 1);
+    assert_eq!(joined[2]["waitlist_position"], 2);
+    // One live entry per member and plan.
+    join(&api, members[1], json!({ "plan": "studio" }))
+        .await
+        .expect_problem(409, "already-member");
+
+    // The first cancels: the place is held for the second, the third moves up.
+    let first = format!("/v1/memberships/{}", id_of(&joined[0]));
+    let cancelled = api.delete(&first).send().await;
+    assert_eq!(cancelled.expect(200)["status"], "cancelled");
+    drain.run_due().await.unwrap();
+    let second_path = format!("/v1/memberships/{}", id_of(&joined[1]));
+    let second = api.get(&second_path).send().await.expect(200).clone();
+    let expires_at = second["offer_expires_at"].as_str().expect("an offer");
+    let third_path = format!("/v1/memberships/{}", id_of(&joined[2]));
+    let third = api.get(&third_path).send().await;
+    assert_eq!(third.expect(200)["waitlist_position"], 1);
+
+    // The mailed link: the page says what the button does; pressing it takes the place.
+    let second_id: Uuid = id_of(&joined[1]).parse().unwrap();
+    let expires_at = chrono::DateTime::parse_from_rfc3339(expires_at)
+        .unwrap()
+        .to_utc();
+    let token = api.roster.memberships.claim_token(second_id, expires_at);
+    let page = api
+        .get(&format!("/claim?token={token}"))
+        .without_key()
+        .send()
+        .await;
+    assert_eq!(page.status, 200);
+    let html = page.body.as_str().unwrap();
+    assert!(html.contains("Take my place"), "{html}");
+    let pressed = api
+        .call(Method::POST, "/claim")
+        .without_key()
+        .raw(
+            "application/x-www-form-urlencoded",
+            format!("token={token}"),
+        )
+        .send()
+        .await;
+    assert_eq!(pressed.status, 200, "{}", pressed.body);
+    assert!(
+        pressed
+            .body
+            .as_str()
+            .unwrap()
+            .contains("The place is yours")
+    );
+    let second = api.get(&second_path).send().await;
+    assert_eq!(second.expect(200)["status"], "active");
+    let again = api
+        .call(Method::POST, "/claim")
+        .without_key()
+        .raw(
+            "application/x-www-form-urlencoded",
+            format!("token={token}"),
+        )
+        .send()
+        .await;
+    assert_eq!(again.status, 400, "a used link claims nothing");
+
+    // The second leaves at once; the third is offered the place and lets the window pass.
+    api.delete(&second_path).send().await.expect(200);
+    drain.run_due().await.unwrap();
+    let offered = api.get(&third_path).send().await;
+    assert!(offered.expect(200)["offer_expires_at"].is_string());
+    api.clock.advance(Duration::hours(48));
+    drain.run_due().await.unwrap();
+    let passed = api.get(&third_path).send().await;
+    assert_eq!(passed.expect(200)["status"], "cancelled");
+    let plan = api.get("/v1/plans/studio").send().await;
+    let plan = plan.expect(200);
+    assert_eq!(
+        (
+            plan["places_taken"].as_u64(),
+            plan["waitlist_length"].as_u64()
+        ),
+        (Some(0), Some(0))
+    );
+    // Claiming through the API after the window: the offer is gone.
+    api.post(&format!("{third_path}/claim"), json!({}))
+        .send()
+        .await
+        .expect_problem(409, "invalid-state");
+}
+
+async fn content_access_follows_the_membership(backend: Backend) {
+    let api = spawn_api(backend).await;
+    plan(&api, "library", free(), None).await;
+    let member = api.active_member("reader@example.com").await;
+    let joined = join(&api, member, json!({ "plan": "library" })).await;
+    let joined = joined.expect(201).clone();
+    let position = joined["position"].as_u64().unwrap();
+    let check = |tag: &str, position: u64| {
+        api.get(&format!(
+            "/v1/check?member={member}&content_tag={tag}&min_position={position}"
+        ))
+        .send()
+    };
+    let allowed = check("courses", position).await;
+    let allowed = allowed.expect(200);
+    assert_eq!(allowed["allowed"], true);
+    assert_eq!(allowed["via"][0]["plan"], "library");
+    assert_eq!(allowed["via"][0]["membership_id"], joined["membership_id"]);
+    assert_eq!(
+        check("events", position).await.expect(200)["allowed"],
+        false
+    );
+    let listed = api
+        .get(&format!(
+            "/v1/members/{member}/memberships?min_position={position}"
+        ))
+        .send()
+        .await;
+    assert_eq!(listed.expect(200)["items"][0]["status"], "active");
+
+    let path = format!("/v1/memberships/{}", id_of(&joined));
+    let cancelled = api.delete(&path).send().await;
+    let position = cancelled.expect(200)["position"].as_u64().unwrap();
+    let denied = check("courses", position).await;
+    assert_eq!(denied.expect(200)["allowed"], false);
+    // A content check and a permission check are asked apart.
+    let org = Uuid::now_v7();
+    api.get(&format!(
+        "/v1/check?member={member}&content_tag=courses&org={org}&permission=billing.invoices.view"
+    ))
+    .send()
+    .await
+    .expect_problem(422, "invalid-input");
+    api.get(&format!("/v1/check?member={member}"))
+        .send()
+        .await
+        .expect_problem(422, "invalid-input");
+}
+
+async fn bad_joins_are_refused_with_stable_problem_types(backend: Backend) {
+    let api = spawn_api(backend).await;
+    plan(
+        &api,
+        "gold",
+        json!({ "currency": "EUR", "amount": 1500, "interval": "month" }),
+        None,
+    )
+    .await;
+    let member = api.active_member("bad@example.com").await;
+    let problem = join(&api, member, json!({ "plan": "gold" })).await;
+    assert_eq!(
+        problem.expect_problem(422, "invalid-input")["field"],
+        "payment_method"
+    );
+    let problem = join(
+        &api,
+        member,
+        json!({ "plan": "gold", "payment_method": "pm_card_visa", "currency": "USD" }),
+    )
+    .await;
+    assert_eq!(
+        problem.expect_problem(422, "invalid-input")["field"],
+        "currency"
+    );
+    join(&api, member, json!({ "plan": "platinum" }))
+        .await
+        .expect_problem(404, "not-found");
+    join(
+        &api,
+        Uuid::now_v7(),
+        json!({ "plan": "gold", "payment_method": "pm_card_visa" }),
+    )
+    .await
+    .expect_problem(404, "not-found");
+    join(&api, member, json!({ "plan": "gold", "colour": "red" }))
+        .await
+        .expect_problem(422, "invalid-input");
+    api.post("/v1/plans/gold/retire", json!({}))
+        .send()
+        .await
+        .expect(200);
+    join(
+        &api,
+        member,
+        json!({ "plan": "gold", "payment_method": "pm_card_visa" }),
+    )
+    .await
+    .expect_problem(409, "invalid-state");
+    api.get(&format!("/v1/memberships/{}", Uuid::now_v7()))
+        .send()
+        .await
+        .expect_problem(404, "not-found");
+    api.get("/v1/memberships/not-an-id")
+        .send()
+        .await
+        .expect_problem(404, "not-found");
+}

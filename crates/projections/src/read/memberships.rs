@@ -1,0 +1,112 @@
+//! Reading `memberships_v1`, the record of a membership both the read model and the
+//! membership's own stream answer with, and content access (`GET /v1/check` with a content
+//! tag).
+
+use chrono::{DateTime, Utc};
+use roster_domain::membership::{MembershipState, MembershipStatus, grants_access};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::ReadModels;
+use super::plans::PriceRecord;
+use crate::ProjectionError;
+use crate::rows::Val;
+
+/// A membership as upstream apps see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MembershipRecord {
+    pub membership_id: Uuid,
+    pub member_id: Uuid,
+    /// The plan's slug.
+    pub plan: String,
+    /// `waitlisted`, `pending_payment`, `active`, `past_due`, `lapsed` or `cancelled`.
+    pub status: String,
+    /// The price the member pays, as it was when they joined.
+    pub price: Option<PriceRecord>,
+    pub content_tags: Vec<String>,
+    pub period_start: Option<DateTime<Utc>>,
+    pub period_end: Option<DateTime<Utc>>,
+    /// When a cancellation at the period's end takes effect.
+    pub cancels_at: Option<DateTime<Utc>>,
+    /// Its place in line now (1 is the first), while it waits. Read from the plan's stream
+    /// when one membership is read; lists leave it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waitlist_position: Option<u32>,
+    /// Until when a freed place is held for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer_expires_at: Option<DateTime<Utc>>,
+    /// Global position of its latest event.
+    pub position: u64,
+}
+
+impl MembershipRecord {
+    /// The record of `state` at `position`; `None` before the membership exists.
+    pub fn of(state: &MembershipState, position: u64) -> Option<Self> {
+        Some(Self {
+            membership_id: state.membership_id?,
+            member_id: state.member_id?,
+            plan: state.plan_slug.clone(),
+            status: state.status.as_str().to_owned(),
+            price: state.price.as_ref().map(PriceRecord::of),
+            content_tags: state.content_tags.clone(),
+            period_start: state.period_start,
+            period_end: state.period_end,
+            cancels_at: state.cancels_at,
+            waitlist_position: None,
+            offer_expires_at: state.offer_expires_at,
+            position,
+        })
+    }
+
+    fn status(&self) -> MembershipStatus {
+        MembershipStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == self.status)
+            .unwrap_or_default()
+    }
+
+    /// Whether it grants `content_tag` at `at` (the domain's rule on the recorded period).
+    pub fn grants(&self, content_tag: &str, at: DateTime<Utc>) -> bool {
+        self.content_tags.iter().any(|t| t == content_tag)
+            && grants_access(self.status(), self.period_start, self.period_end, at)
+    }
+}
+
+impl ReadModels {
+    /// The member's memberships, oldest first.
+    pub async fn memberships_of(
+        &self,
+        member_id: Uuid,
+    ) -> Result<Vec<MembershipRecord>, ProjectionError> {
+        let rows = self
+            .db()
+            .query(
+                "SELECT record FROM memberships_v1 WHERE member_id = $1 ORDER BY membership_id",
+                vec![Val::id(member_id)],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let text = row
+                    .first()
+                    .and_then(Val::as_text)
+                    .ok_or_else(|| ProjectionError::Corrupt("memberships_v1.record".into()))?;
+                serde_json::from_str(text)
+                    .map_err(|e| ProjectionError::Corrupt(format!("memberships_v1.record: {e}")))
+            })
+            .collect()
+    }
+
+    /// The member's memberships that grant `content_tag` at `at`.
+    pub async fn content_access(
+        &self,
+        member_id: Uuid,
+        content_tag: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<MembershipRecord>, ProjectionError> {
+        let mut records = self.memberships_of(member_id).await?;
+        records.retain(|r| r.grants(content_tag, at));
+        Ok(records)
+    }
+}
