@@ -128,8 +128,8 @@ async fn replay_rebuilds_the_read_models_and_status_reports_them_caught_up() {
     let status = projections_status(dir.path());
     assert_eq!(
         status.len(),
-        4,
-        "accounts, audit, payments, plans: {status:?}"
+        5,
+        "accounts, audit, payments, plans, memberships: {status:?}"
     );
     for projection in &status {
         assert_eq!(projection["position"], 6, "{projection}");
