@@ -3,7 +3,8 @@
 //! a cancellation offering the place, the hosted claim page taking it, and an unclaimed offer
 //! passing to the next in line after the window (the clock moved, nothing waited for); the
 //! content check allowing while a membership grants the tag and refusing after it ends; bad
-//! joins refused with stable problem types.
+//! joins refused with stable problem types; 100 members racing over HTTP for a plan's last 3
+//! places end as exactly 3 active and 97 waitlisted at positions 1 to 97.
 
 use axum::http::Method;
 use chrono::Duration;
@@ -22,6 +23,7 @@ on_both_backends!(
     a_full_plan_queues_offers_a_freed_place_and_passes_an_unclaimed_one_on,
     content_access_follows_the_membership,
     bad_joins_are_refused_with_stable_problem_types,
+    a_hundred_members_racing_for_the_last_three_places,
 );
 
 const PUBLIC_URL: &str = "https://members.example.com";
@@ -323,4 +325,43 @@ async fn bad_joins_are_refused_with_stable_problem_types(backend: Backend) {
         .send()
         .await
         .expect_problem(404, "not-found");
+}
+
+async fn a_hundred_members_racing_for_the_last_three_places(backend: Backend) {
+    let api = spawn_api(backend).await;
+    plan(&api, "workshop", free(), Some(5)).await;
+    for n in 0..2 {
+        let early = api.active_member(&format!("early{n}@example.com")).await;
+        let joined = join(&api, early, json!({ "plan": "workshop" })).await;
+        assert_eq!(joined.expect(201)["status"], "active");
+    }
+    let mut racers = Vec::new();
+    for n in 0..100 {
+        racers.push(api.active_member(&format!("racer{n}@example.com")).await);
+    }
+    let answers = futures::future::join_all(
+        racers
+            .iter()
+            .map(|member| join(&api, *member, json!({ "plan": "workshop" }))),
+    )
+    .await;
+    let mut active = 0;
+    let mut positions = std::collections::BTreeSet::new();
+    for answer in &answers {
+        let body = answer.expect(201);
+        match body["status"].as_str() {
+            Some("active") => active += 1,
+            Some("waitlisted") => {
+                let position = body["waitlist_position"].as_u64().unwrap();
+                assert!(positions.insert(position), "position {position} twice");
+            }
+            other => panic!("{other:?}: {body}"),
+        }
+    }
+    assert_eq!(active, 3);
+    assert_eq!(positions, (1..=97).collect());
+    let plan = api.get("/v1/plans/workshop").send().await;
+    let plan = plan.expect(200);
+    assert_eq!(plan["places_taken"], 5);
+    assert_eq!(plan["waitlist_length"], 97);
 }
