@@ -26,6 +26,7 @@ use crate::routes::{audit, check, members, memberships, ops, orgs, payments, pla
         payments::request, payments::record_offline, payments::get, payments::list, payments::refund, payments::change_method, webhooks::stripe,
         plans::define, plans::get, plans::list, plans::retire,
         memberships::join, memberships::get, memberships::list, memberships::cancel, memberships::claim,
+        memberships::change_method,
         check::check, audit::audit,
     ),
     components(schemas(Problem, ProblemType)),

@@ -19,9 +19,9 @@
 use chrono::{DateTime, Utc};
 use roster_domain::membership::MembershipStatus;
 use roster_domain::membership::{
-    ActivateMembership, CancelMembership, EndMembershipPeriod, JoinStanding, LapseMembership,
-    MarkMembershipPastDue, OfferMembershipPlace, OpenMembership, PlaceMembership,
-    RecordMembershipRenewal, RequestMembershipRenewal,
+    ActivateMembership, CancelMembership, ChangeMembershipPaymentMethod, EndMembershipPeriod,
+    JoinStanding, LapseMembership, MarkMembershipPastDue, OfferMembershipPlace, OpenMembership,
+    PlaceMembership, RecordMembershipRenewal, RequestMembershipRenewal,
 };
 use roster_domain::payment::PaymentStatus;
 use roster_domain::plan::{
@@ -205,6 +205,34 @@ impl Memberships {
         let plan_id = membership.plan_id.unwrap_or_default();
         self.commands.execute::<Plan>(plan_id, &claim, meta).await?;
         self.place(membership_id, payment_method, meta).await?;
+        self.get(membership_id).await
+    }
+
+    /// Renewals are charged to `payment_method` from now on; a payment of the membership that
+    /// is waiting for a re-attempt switches to it too (a member updating their card while
+    /// past due is charged the new one next).
+    pub async fn change_method(
+        &self,
+        membership_id: Uuid,
+        payment_method: String,
+        meta: &CommandMeta,
+    ) -> Result<MembershipView, AppError> {
+        self.get(membership_id).await?;
+        let command = MembershipCommand::ChangeMethod(ChangeMembershipPaymentMethod {
+            payment_method: payment_method.clone(),
+        });
+        let handled = self
+            .commands
+            .execute::<Membership>(membership_id, &command, meta)
+            .await?;
+        if let Some(pending) = handled.state.pending_payment {
+            let payment = self.commands.load::<Payment>(pending).await?.state;
+            if payment.status() == PaymentStatus::Retrying {
+                self.payments
+                    .change_method(pending, payment_method, meta)
+                    .await?;
+            }
+        }
         self.get(membership_id).await
     }
 

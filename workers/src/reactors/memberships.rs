@@ -101,9 +101,9 @@ impl Reactor for MembershipsReactor {
                     )?],
                     None => Vec::new(),
                 },
-                MembershipEvent::PastDue(_) | MembershipEvent::CancellationScheduled(_) => {
-                    Vec::new()
-                }
+                MembershipEvent::PastDue(_)
+                | MembershipEvent::CancellationScheduled(_)
+                | MembershipEvent::PaymentMethodChanged(_) => Vec::new(),
             },
             AnyEvent::Plan(event) => match event {
                 PlanEvent::PlaceOffered(e) => vec![

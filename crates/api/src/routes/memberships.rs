@@ -156,6 +156,34 @@ pub async fn claim(
     answer(StatusCode::OK, view)
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MethodBody {
+    /// The Stripe payment method (`pm_…`) renewals, and a re-attempt waiting, are charged to.
+    pub payment_method: String,
+}
+
+#[utoipa::path(put, path = "/v1/memberships/{membership}/payment-method", tag = "memberships",
+    request_body = MethodBody, params(("membership" = String, Path), CommandHeaders),
+    security(("api_key" = ["commands"])),
+    responses((status = 200, body = MembershipRecord),
+        (status = 404, body = Problem, description = "not-found"),
+        (status = 409, body = Problem, description = "invalid-state: the membership has ended"),
+        (status = 422, body = Problem, description = "invalid-input")))]
+pub async fn change_method(
+    State(state): State<ApiState>,
+    ctx: CommandCtx,
+    Path(membership): Path<String>,
+    JsonBody(body): JsonBody<MethodBody>,
+) -> Result<Response, ApiError> {
+    let membership_id = id("membership", &membership)?;
+    let memberships = &state.roster().memberships;
+    let view = memberships
+        .change_method(membership_id, body.payment_method, &ctx.meta)
+        .await?;
+    answer(StatusCode::OK, view)
+}
+
 /// The record of a membership read from its streams: its live place in line and offer.
 fn record(view: MembershipView) -> Result<MembershipRecord, ApiError> {
     let mut record = MembershipRecord::of(&view.state, view.position)

@@ -54,6 +54,10 @@ pub fn routes() -> Router<ApiState> {
             "/v1/memberships/{membership}/claim",
             post(memberships::claim),
         )
+        .route(
+            "/v1/memberships/{membership}/payment-method",
+            put(memberships::change_method),
+        )
         .route("/v1/members/{member}/suspend", post(members::suspend))
         .route("/v1/members/{member}/reactivate", post(members::reactivate))
         .route(

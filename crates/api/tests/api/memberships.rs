@@ -4,7 +4,8 @@
 //! passing to the next in line after the window (the clock moved, nothing waited for); the
 //! content check allowing while a membership grants the tag and refusing after it ends; bad
 //! joins refused with stable problem types; 100 members racing over HTTP for a plan's last 3
-//! places end as exactly 3 active and 97 waitlisted at positions 1 to 97.
+//! places end as exactly 3 active and 97 waitlisted at positions 1 to 97; a renewal declined
+//! at every attempt keeps access while past due and revokes it at once when it lapses.
 
 use axum::http::Method;
 use chrono::Duration;
@@ -24,6 +25,7 @@ on_both_backends!(
     content_access_follows_the_membership,
     bad_joins_are_refused_with_stable_problem_types,
     a_hundred_members_racing_for_the_last_three_places,
+    a_renewal_declined_until_the_re_attempts_run_out_lapses_and_revokes_access,
 );
 
 const PUBLIC_URL: &str = "https://members.example.com";
@@ -364,4 +366,74 @@ async fn a_hundred_members_racing_for_the_last_three_places(backend: Backend) {
     let plan = plan.expect(200);
     assert_eq!(plan["places_taken"], 5);
     assert_eq!(plan["waitlist_length"], 97);
+}
+
+async fn a_renewal_declined_until_the_re_attempts_run_out_lapses_and_revokes_access(
+    backend: Backend,
+) {
+    let api = spawn_api(backend).await;
+    let stripe = LocalStripe::start();
+    let drain = drain(&api, Some(&stripe)).await;
+    plan(
+        &api,
+        "gold",
+        json!({ "currency": "EUR", "amount": 1500, "interval": "month" }),
+        None,
+    )
+    .await;
+    let member = api.active_member("dunning@example.com").await;
+    let joined = join(
+        &api,
+        member,
+        json!({ "plan": "gold", "payment_method": "pm_card_visa" }),
+    )
+    .await;
+    let path = format!("/v1/memberships/{}", id_of(joined.expect(201)));
+    drain.run_due().await.unwrap();
+    let access = || async {
+        let head = api.head().await;
+        let answer = api
+            .get(&format!(
+                "/v1/check?member={member}&content_tag=courses&min_position={head}"
+            ))
+            .send()
+            .await;
+        answer.expect(200)["allowed"].as_bool().unwrap()
+    };
+    assert!(access().await);
+
+    // The card on file is replaced by one that will be declined at every attempt.
+    let changed = api
+        .call(Method::PUT, &format!("{path}/payment-method"))
+        .json(json!({ "payment_method": "pm_card_chargeCustomerFail" }))
+        .send()
+        .await;
+    assert_eq!(changed.expect(200)["status"], "active");
+    let period_end = api
+        .roster
+        .memberships
+        .get(id_of(joined.expect(201)).parse().unwrap())
+        .await
+        .unwrap()
+        .state
+        .period_end
+        .unwrap();
+    api.clock.set(period_end);
+    drain.run_due().await.unwrap();
+    let past_due = api.get(&path).send().await;
+    assert_eq!(past_due.expect(200)["status"], "past_due");
+    assert!(access().await, "access stays while re-attempts run");
+
+    for days in [1, 3, 5] {
+        api.clock.advance(Duration::days(days));
+        drain.run_due().await.unwrap();
+    }
+    assert_eq!(
+        stripe.payment_intent_count(),
+        5,
+        "the first period, then four attempts"
+    );
+    let lapsed = api.get(&path).send().await;
+    assert_eq!(lapsed.expect(200)["status"], "lapsed");
+    assert!(!access().await, "access ends with the lapse");
 }

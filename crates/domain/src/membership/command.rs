@@ -18,6 +18,7 @@ crate::tagged_enum! {
         MarkPastDue(MarkMembershipPastDue) = "MarkMembershipPastDue",
         Lapse(LapseMembership) = "LapseMembership",
         Cancel(CancelMembership) = "CancelMembership",
+        ChangeMethod(ChangeMembershipPaymentMethod) = "ChangeMembershipPaymentMethod",
         EndPeriod(EndMembershipPeriod) = "EndMembershipPeriod",
     }
 }
@@ -103,6 +104,13 @@ pub struct LapseMembership {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CancelMembership {
     pub at_period_end: bool,
+}
+
+/// The member pays with another method from now on (renewals; a re-attempt running is
+/// switched by the use case).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ChangeMembershipPaymentMethod {
+    pub payment_method: String,
 }
 
 /// Settles a membership whose period is over: a scheduled cancellation takes effect.

@@ -10,8 +10,9 @@ use uuid::Uuid;
 use super::command::{JoinStanding, MembershipCommand, OpenMembership, PlaceMembership};
 use super::event::{
     MembershipActivated, MembershipCancellationScheduled, MembershipCancelled, MembershipEvent,
-    MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue, MembershipPlaced,
-    MembershipRenewalRequested, MembershipRenewed,
+    MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue,
+    MembershipPaymentMethodChanged, MembershipPlaced, MembershipRenewalRequested,
+    MembershipRenewed,
 };
 use super::state::{MembershipState, MembershipStatus};
 use crate::payment::method_id;
@@ -46,7 +47,10 @@ pub(super) fn decide(
         };
         let theirs = matches!(
             command,
-            MembershipCommand::Open(_) | MembershipCommand::Place(_) | MembershipCommand::Cancel(_)
+            MembershipCommand::Open(_)
+                | MembershipCommand::Place(_)
+                | MembershipCommand::Cancel(_)
+                | MembershipCommand::ChangeMethod(_)
         );
         if !(own && theirs) {
             return Err(DomainError::NotAllowed {
@@ -165,6 +169,22 @@ pub(super) fn decide(
                     }
                 }
                 _ => Some(cancelled(state, membership_id, ctx.now)),
+            }
+        }
+        MembershipCommand::ChangeMethod(c) => {
+            if status.is_ended() {
+                return Err(ended());
+            }
+            let method = method_id(&c.payment_method)?;
+            match state.payment_method.as_deref() == Some(method.as_str()) {
+                true => None,
+                false => Some(MembershipEvent::PaymentMethodChanged(
+                    MembershipPaymentMethodChanged {
+                        membership_id,
+                        payment_method: method,
+                        at: ctx.now,
+                    },
+                )),
             }
         }
         MembershipCommand::EndPeriod(_) => match state.cancels_at {

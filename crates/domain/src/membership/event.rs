@@ -21,6 +21,7 @@ crate::tagged_enum! {
         Lapsed(MembershipLapsed) = "MembershipLapsed.v1",
         CancellationScheduled(MembershipCancellationScheduled) = "MembershipCancellationScheduled.v1",
         Cancelled(MembershipCancelled) = "MembershipCancelled.v1",
+        PaymentMethodChanged(MembershipPaymentMethodChanged) = "MembershipPaymentMethodChanged.v1",
     }
 }
 
@@ -109,5 +110,12 @@ pub struct MembershipCancelled {
     pub membership_id: Uuid,
     pub member_id: Uuid,
     pub plan_id: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MembershipPaymentMethodChanged {
+    pub membership_id: Uuid,
+    pub payment_method: String,
     pub at: DateTime<Utc>,
 }

@@ -11,15 +11,16 @@ mod event;
 mod state;
 
 pub use command::{
-    ActivateMembership, CancelMembership, EndMembershipPeriod, JoinStanding, LapseMembership,
-    MarkMembershipPastDue, MembershipCommand, OfferMembershipPlace, OpenMembership,
-    PlaceMembership, RecordMembershipRenewal, RequestMembershipRenewal,
+    ActivateMembership, CancelMembership, ChangeMembershipPaymentMethod, EndMembershipPeriod,
+    JoinStanding, LapseMembership, MarkMembershipPastDue, MembershipCommand, OfferMembershipPlace,
+    OpenMembership, PlaceMembership, RecordMembershipRenewal, RequestMembershipRenewal,
 };
 pub use decide::{needs_payment, period_end};
 pub use event::{
     MembershipActivated, MembershipCancellationScheduled, MembershipCancelled, MembershipEvent,
-    MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue, MembershipPlaced,
-    MembershipRenewalRequested, MembershipRenewed,
+    MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue,
+    MembershipPaymentMethodChanged, MembershipPlaced, MembershipRenewalRequested,
+    MembershipRenewed,
 };
 pub use state::{MembershipState, MembershipStatus, grants_access};
 

@@ -148,6 +148,9 @@ pub(super) fn evolve(mut state: MembershipState, event: &MembershipEvent) -> Mem
             state.pending_payment = None;
         }
         MembershipEvent::CancellationScheduled(e) => state.cancels_at = Some(e.effective_at),
+        MembershipEvent::PaymentMethodChanged(e) => {
+            state.payment_method = Some(e.payment_method.clone());
+        }
         MembershipEvent::Cancelled(_) => {
             state.status = MembershipStatus::Cancelled;
             state.pending_payment = None;

@@ -349,3 +349,28 @@ fn a_claimed_offer_places_the_membership_paid_or_free() {
         .when(place(None, None), trusted())
         .then_err(ErrorKind::InvalidState);
 }
+
+#[test]
+fn the_member_changes_the_method_renewals_are_charged_to() {
+    let change = |method: &str| {
+        MembershipCommand::ChangeMethod(roster_domain::membership::ChangeMembershipPaymentMethod {
+            payment_method: method.into(),
+        })
+    };
+    let changed = given(active())
+        .when(change("pm_card_mastercard"), by(member()))
+        .then_state();
+    assert_eq!(
+        changed.payment_method.as_deref(),
+        Some("pm_card_mastercard")
+    );
+    given(active())
+        .when(change("pm_card_visa"), trusted())
+        .then_nothing();
+    given(active())
+        .when(change("not a method"), trusted())
+        .then_err(ErrorKind::InvalidInput);
+    given(active())
+        .when(change("pm_card_mastercard"), by(v7(99)))
+        .then_err(ErrorKind::NotAllowed);
+}

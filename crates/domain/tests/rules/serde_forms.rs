@@ -282,8 +282,9 @@ fn every_membership_event() -> Vec<roster_domain::MembershipEvent> {
     use roster_domain::MembershipEvent;
     use roster_domain::membership::{
         JoinStanding, MembershipActivated, MembershipCancellationScheduled, MembershipCancelled,
-        MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue, MembershipPlaced,
-        MembershipRenewalRequested, MembershipRenewed,
+        MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue,
+        MembershipPaymentMethodChanged, MembershipPlaced, MembershipRenewalRequested,
+        MembershipRenewed,
     };
     let at = crate::support::now();
     let (membership_id, member_id, plan_id, payment_id) = (
@@ -353,6 +354,11 @@ fn every_membership_event() -> Vec<roster_domain::MembershipEvent> {
             membership_id,
             member_id,
             plan_id,
+            at,
+        }),
+        MembershipEvent::PaymentMethodChanged(MembershipPaymentMethodChanged {
+            membership_id,
+            payment_method: "pm_card_mastercard".into(),
             at,
         }),
     ]

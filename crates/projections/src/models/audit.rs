@@ -114,6 +114,7 @@ fn membership_summary(event: &MembershipEvent) -> String {
         MembershipEvent::Opened(e) => format!("membership of plan {} opened", e.plan_slug),
         MembershipEvent::Offered(_) => "place offered".into(),
         MembershipEvent::Placed(_) => "offered place taken".into(),
+        MembershipEvent::PaymentMethodChanged(_) => "payment method changed".into(),
         MembershipEvent::Activated(_) => "membership active".into(),
         MembershipEvent::RenewalRequested(_) => "renewal requested".into(),
         MembershipEvent::Renewed(_) => "membership renewed".into(),
