@@ -103,7 +103,8 @@ impl Reactor for MembershipsReactor {
                 },
                 MembershipEvent::PastDue(_)
                 | MembershipEvent::CancellationScheduled(_)
-                | MembershipEvent::PaymentMethodChanged(_) => Vec::new(),
+                | MembershipEvent::PaymentMethodChanged(_)
+                | MembershipEvent::Reminded(_) => Vec::new(),
             },
             AnyEvent::Plan(event) => match event {
                 PlanEvent::PlaceOffered(e) => vec![

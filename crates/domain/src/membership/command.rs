@@ -19,6 +19,7 @@ crate::tagged_enum! {
         Lapse(LapseMembership) = "LapseMembership",
         Cancel(CancelMembership) = "CancelMembership",
         ChangeMethod(ChangeMembershipPaymentMethod) = "ChangeMembershipPaymentMethod",
+        RecordReminder(RecordMembershipReminder) = "RecordMembershipReminder",
         EndPeriod(EndMembershipPeriod) = "EndMembershipPeriod",
     }
 }
@@ -111,6 +112,14 @@ pub struct CancelMembership {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ChangeMembershipPaymentMethod {
     pub payment_method: String,
+}
+
+/// The member was reminded `days_before` days ahead that the period ending at `period_end`
+/// ends (a renewal is coming, or the membership ends with it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RecordMembershipReminder {
+    pub period_end: DateTime<Utc>,
+    pub days_before: u32,
 }
 
 /// Settles a membership whose period is over: a scheduled cancellation takes effect.

@@ -11,8 +11,8 @@ use super::command::{JoinStanding, MembershipCommand, OpenMembership, PlaceMembe
 use super::event::{
     MembershipActivated, MembershipCancellationScheduled, MembershipCancelled, MembershipEvent,
     MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue,
-    MembershipPaymentMethodChanged, MembershipPlaced, MembershipRenewalRequested,
-    MembershipRenewed,
+    MembershipPaymentMethodChanged, MembershipPlaced, MembershipReminded,
+    MembershipRenewalRequested, MembershipRenewed,
 };
 use super::state::{MembershipState, MembershipStatus};
 use crate::payment::method_id;
@@ -25,6 +25,30 @@ pub fn period_end(price: Option<&Price>, start: DateTime<Utc>) -> Option<DateTim
         Some(Interval::Month) => start.checked_add_months(Months::new(1)),
         Some(Interval::Year) => start.checked_add_months(Months::new(12)),
         Some(Interval::Once | Interval::Free) | None => None,
+    }
+}
+
+/// The reminder due for the membership at `now`, given the offsets (days before the period's
+/// end) reminders go out at: the smallest offset whose moment has come, unless a reminder at
+/// that offset or a smaller one already went out for this period. A run that comes late sends
+/// only the nearest reminder, never two at once. `None` for a membership that does not end a
+/// period (not active or past due, no period end, over already, cancelled at the period's end)
+/// or was reminded already.
+pub fn reminder_due(state: &MembershipState, offsets: &[u32], now: DateTime<Utc>) -> Option<u32> {
+    // A membership cancelled at its period's end is not reminded: it is not renewing.
+    let live = matches!(
+        state.status,
+        MembershipStatus::Active | MembershipStatus::PastDue
+    ) && state.cancels_at.is_none();
+    let end = state.period_end.filter(|end| live && now < *end)?;
+    let due = offsets
+        .iter()
+        .copied()
+        .filter(|days| end - chrono::Duration::days(i64::from(*days)) <= now)
+        .min()?;
+    match state.reminded {
+        Some((period, sent)) if period == end && sent <= due => None,
+        _ => Some(due),
     }
 }
 
@@ -186,6 +210,17 @@ pub(super) fn decide(
                     },
                 )),
             }
+        }
+        MembershipCommand::RecordReminder(c) => {
+            let due = reminder_due(state, &[c.days_before], ctx.now);
+            (due == Some(c.days_before) && state.period_end == Some(c.period_end)).then(|| {
+                MembershipEvent::Reminded(MembershipReminded {
+                    membership_id,
+                    period_end: c.period_end,
+                    days_before: c.days_before,
+                    at: ctx.now,
+                })
+            })
         }
         MembershipCommand::EndPeriod(_) => match state.cancels_at {
             Some(at) if at <= ctx.now && !status.is_ended() => {

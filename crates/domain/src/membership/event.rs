@@ -22,6 +22,7 @@ crate::tagged_enum! {
         CancellationScheduled(MembershipCancellationScheduled) = "MembershipCancellationScheduled.v1",
         Cancelled(MembershipCancelled) = "MembershipCancelled.v1",
         PaymentMethodChanged(MembershipPaymentMethodChanged) = "MembershipPaymentMethodChanged.v1",
+        Reminded(MembershipReminded) = "MembershipReminded.v1",
     }
 }
 
@@ -117,5 +118,13 @@ pub struct MembershipCancelled {
 pub struct MembershipPaymentMethodChanged {
     pub membership_id: Uuid,
     pub payment_method: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MembershipReminded {
+    pub membership_id: Uuid,
+    pub period_end: DateTime<Utc>,
+    pub days_before: u32,
     pub at: DateTime<Utc>,
 }

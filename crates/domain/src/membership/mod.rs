@@ -13,14 +13,15 @@ mod state;
 pub use command::{
     ActivateMembership, CancelMembership, ChangeMembershipPaymentMethod, EndMembershipPeriod,
     JoinStanding, LapseMembership, MarkMembershipPastDue, MembershipCommand, OfferMembershipPlace,
-    OpenMembership, PlaceMembership, RecordMembershipRenewal, RequestMembershipRenewal,
+    OpenMembership, PlaceMembership, RecordMembershipReminder, RecordMembershipRenewal,
+    RequestMembershipRenewal,
 };
-pub use decide::{needs_payment, period_end};
+pub use decide::{needs_payment, period_end, reminder_due};
 pub use event::{
     MembershipActivated, MembershipCancellationScheduled, MembershipCancelled, MembershipEvent,
     MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue,
-    MembershipPaymentMethodChanged, MembershipPlaced, MembershipRenewalRequested,
-    MembershipRenewed,
+    MembershipPaymentMethodChanged, MembershipPlaced, MembershipReminded,
+    MembershipRenewalRequested, MembershipRenewed,
 };
 pub use state::{MembershipState, MembershipStatus, grants_access};
 

@@ -74,6 +74,8 @@ pub struct MembershipState {
     pub payment_method: Option<String>,
     /// When a scheduled cancellation takes effect.
     pub cancels_at: Option<DateTime<Utc>>,
+    /// The reminder sent last: the end of the period it was about, and how many days ahead.
+    pub reminded: Option<(DateTime<Utc>, u32)>,
 }
 
 impl MembershipState {
@@ -148,6 +150,7 @@ pub(super) fn evolve(mut state: MembershipState, event: &MembershipEvent) -> Mem
             state.pending_payment = None;
         }
         MembershipEvent::CancellationScheduled(e) => state.cancels_at = Some(e.effective_at),
+        MembershipEvent::Reminded(e) => state.reminded = Some((e.period_end, e.days_before)),
         MembershipEvent::PaymentMethodChanged(e) => {
             state.payment_method = Some(e.payment_method.clone());
         }

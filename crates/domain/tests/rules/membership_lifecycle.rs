@@ -374,3 +374,77 @@ fn the_member_changes_the_method_renewals_are_charged_to() {
         .when(change("pm_card_mastercard"), by(v7(99)))
         .then_err(ErrorKind::NotAllowed);
 }
+
+#[test]
+fn reminders_go_out_once_per_period_and_offset_and_never_after_a_cancellation() {
+    use roster_domain::membership::{RecordMembershipReminder, reminder_due};
+    let end = period_end(Some(&monthly()), now()).unwrap();
+    let offsets = [7, 1];
+    let before = |days: i64| end - Duration::days(days);
+    let state = given(active()).state();
+    assert_eq!(reminder_due(&state, &offsets, before(8)), None);
+    assert_eq!(reminder_due(&state, &offsets, before(7)), Some(7));
+    assert_eq!(reminder_due(&state, &offsets, before(2)), Some(7));
+    assert_eq!(reminder_due(&state, &offsets, before(1)), Some(1));
+    // A late run sends only the nearest reminder.
+    let late = end - Duration::hours(12);
+    assert_eq!(reminder_due(&state, &offsets, late), Some(1));
+    assert_eq!(
+        reminder_due(&state, &offsets, end),
+        None,
+        "the period is over"
+    );
+
+    let remind = |days| {
+        MembershipCommand::RecordReminder(RecordMembershipReminder {
+            period_end: end,
+            days_before: days,
+        })
+    };
+    let mut history = active();
+    history.extend(
+        given(active())
+            .when(remind(7), trusted_at(before(7)))
+            .events(),
+    );
+    let reminded = given(history.clone()).state();
+    assert_eq!(reminder_due(&reminded, &offsets, before(6)), None, "sent");
+    assert_eq!(reminder_due(&reminded, &offsets, before(1)), Some(1));
+    given(history.clone())
+        .when(remind(7), trusted_at(before(6)))
+        .then_nothing();
+    // A reminder for another period than the current one records nothing.
+    given(active())
+        .when(
+            MembershipCommand::RecordReminder(RecordMembershipReminder {
+                period_end: end + Duration::days(1),
+                days_before: 7,
+            }),
+            trusted_at(before(7)),
+        )
+        .then_nothing();
+    // After the renewal the next period is reminded afresh.
+    let mut renewed = renewing();
+    renewed.push(MembershipEvent::Renewed(
+        roster_domain::membership::MembershipRenewed {
+            membership_id: id(),
+            payment_id: renewal_payment(),
+            period_start: end,
+            period_end: period_end(Some(&monthly()), end),
+        },
+    ));
+    let next_end = period_end(Some(&monthly()), end).unwrap();
+    let state = given(renewed).state();
+    assert_eq!(
+        reminder_due(&state, &offsets, next_end - Duration::days(7)),
+        Some(7)
+    );
+    // Cancelled, now or at the period's end: no reminder.
+    let cancel = |at_period_end| MembershipCommand::Cancel(CancelMembership { at_period_end });
+    for at_period_end in [true, false] {
+        let cancelled = given(active())
+            .when(cancel(at_period_end), trusted())
+            .then_state();
+        assert_eq!(reminder_due(&cancelled, &offsets, before(1)), None);
+    }
+}

@@ -283,8 +283,8 @@ fn every_membership_event() -> Vec<roster_domain::MembershipEvent> {
     use roster_domain::membership::{
         JoinStanding, MembershipActivated, MembershipCancellationScheduled, MembershipCancelled,
         MembershipLapsed, MembershipOffered, MembershipOpened, MembershipPastDue,
-        MembershipPaymentMethodChanged, MembershipPlaced, MembershipRenewalRequested,
-        MembershipRenewed,
+        MembershipPaymentMethodChanged, MembershipPlaced, MembershipReminded,
+        MembershipRenewalRequested, MembershipRenewed,
     };
     let at = crate::support::now();
     let (membership_id, member_id, plan_id, payment_id) = (
@@ -359,6 +359,12 @@ fn every_membership_event() -> Vec<roster_domain::MembershipEvent> {
         MembershipEvent::PaymentMethodChanged(MembershipPaymentMethodChanged {
             membership_id,
             payment_method: "pm_card_mastercard".into(),
+            at,
+        }),
+        MembershipEvent::Reminded(MembershipReminded {
+            membership_id,
+            period_end: at,
+            days_before: 7,
             at,
         }),
     ]

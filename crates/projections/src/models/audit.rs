@@ -115,6 +115,9 @@ fn membership_summary(event: &MembershipEvent) -> String {
         MembershipEvent::Offered(_) => "place offered".into(),
         MembershipEvent::Placed(_) => "offered place taken".into(),
         MembershipEvent::PaymentMethodChanged(_) => "payment method changed".into(),
+        MembershipEvent::Reminded(e) => {
+            format!("reminded {} days before the period ends", e.days_before)
+        }
         MembershipEvent::Activated(_) => "membership active".into(),
         MembershipEvent::RenewalRequested(_) => "renewal requested".into(),
         MembershipEvent::Renewed(_) => "membership renewed".into(),
