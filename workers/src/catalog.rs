@@ -17,6 +17,8 @@ use crate::jobs::membership_timer::MembershipTimer;
 use crate::jobs::offer_mail::OfferMail;
 use crate::jobs::payment_mail::PaymentMail;
 use crate::jobs::refund_payment::RefundPayment;
+use crate::jobs::reminder_mail::ReminderMail;
+use crate::jobs::reminder_run::ReminderRun;
 use crate::jobs::verification_email::VerificationEmail;
 use crate::jobs::welcome_email::WelcomeEmail;
 use crate::reactor::Reactor;
@@ -89,6 +91,8 @@ impl Catalog {
             .job::<MembershipStep>()
             .job::<MembershipTimer>()
             .job::<OfferMail>()
+            .job::<ReminderRun>()
+            .job::<ReminderMail>()
     }
 
     pub fn reactor(mut self, reactor: impl Reactor) -> Self {

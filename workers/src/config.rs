@@ -43,6 +43,11 @@ pub struct WorkerConfig {
     /// Waits between runs of a payment job whose request to Stripe got no answer; after the
     /// last, the attempt is recorded as of unknown outcome, for `roster payments reconcile`.
     pub gateway_retry: RetrySchedule,
+    /// Days before a period's end that reminders go out (`ROSTER_REMINDER_DAYS`).
+    pub reminder_days: Vec<u32>,
+    /// The UTC time of day the daily reminder run falls due (`ROSTER_REMINDER_TIME`); `None`
+    /// schedules no run (reminders then go out only by `roster remind run`).
+    pub reminder_run: Option<chrono::NaiveTime>,
 }
 
 impl WorkerConfig {
@@ -76,6 +81,8 @@ impl WorkerConfig {
             },
             gateway_retry: RetrySchedule::parse(GATEWAY_RETRY)
                 .unwrap_or_else(|_| unreachable!("the built-in schedule parses")),
+            reminder_days: settings.reminder_days()?,
+            reminder_run: Some(settings.reminder_time()?),
         })
     }
 

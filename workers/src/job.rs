@@ -98,6 +98,24 @@ impl Cause {
         }
     }
 
+    /// The cause of a job no event caused (a scheduled run, a reminder): an id made of the
+    /// moment it is about and a hash of its name, so every process (and every repeated run)
+    /// that schedules the same thing makes the same job, and the queue keeps one.
+    pub fn scheduled(name: &str, at: chrono::DateTime<chrono::Utc>) -> Self {
+        let digest = Sha256::new()
+            .chain_update(name.as_bytes())
+            .chain_update(at.timestamp_millis().to_be_bytes())
+            .finalize();
+        let mut random = [0u8; 10];
+        random.copy_from_slice(&digest[..10]);
+        let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+        let id = uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid();
+        Self {
+            event_id: id,
+            correlation_id: id,
+        }
+    }
+
     /// The id of the job of `queue` this event causes: the event's timestamp (its UUIDv7's
     /// first 48 bits) followed by 80 bits of a hash of the event id and the queue. The same
     /// event always gives the same job, so a re-delivered event enqueues nothing new; two

@@ -29,6 +29,7 @@ pub mod queue;
 pub mod reactor;
 pub mod reactors;
 pub mod reconcile;
+pub mod reminders;
 pub mod supervise;
 
 use std::sync::Arc;
@@ -76,6 +77,7 @@ pub async fn prepare(
 ) -> Result<Prepared, StartError> {
     reactor::install(roster, catalog.reactors()).await?;
     let queues = Queues::open(roster, Liveness::of(&config)).await?;
+    jobs::reminder_run::schedule(&queues, &config, roster.clock.now()).await?;
     let outbox = FileOutbox::new(roster.settings.data_dir.join("outbox"));
     let mailer = Mailer::new(
         config.smtp.as_ref(),

@@ -21,7 +21,7 @@ use roster_domain::membership::MembershipStatus;
 use roster_domain::membership::{
     ActivateMembership, CancelMembership, ChangeMembershipPaymentMethod, EndMembershipPeriod,
     JoinStanding, LapseMembership, MarkMembershipPastDue, OfferMembershipPlace, OpenMembership,
-    PlaceMembership, RecordMembershipRenewal, RequestMembershipRenewal,
+    PlaceMembership, RecordMembershipReminder, RecordMembershipRenewal, RequestMembershipRenewal,
 };
 use roster_domain::payment::PaymentStatus;
 use roster_domain::plan::{
@@ -436,6 +436,22 @@ impl Memberships {
                 payment_id: renewal_payment_id(membership_id, period_end),
             }),
         };
+        self.execute(membership_id, &command, meta).await
+    }
+
+    /// Records that the member was reminded `days_before` days ahead of the end of the period
+    /// ending at `period_end` (nothing when already recorded, or no longer due).
+    pub async fn record_reminder(
+        &self,
+        membership_id: Uuid,
+        period_end: DateTime<Utc>,
+        days_before: u32,
+        meta: &CommandMeta,
+    ) -> Result<(), AppError> {
+        let command = MembershipCommand::RecordReminder(RecordMembershipReminder {
+            period_end,
+            days_before,
+        });
         self.execute(membership_id, &command, meta).await
     }
 

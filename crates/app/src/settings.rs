@@ -96,6 +96,10 @@ pub struct Settings {
     /// Days after a payment succeeded in which it may be refunded without an operator's
     /// override.
     pub refund_window_days: u32,
+    /// Days before a period's end that renewal reminders go out: `7,1`.
+    pub reminder_days: String,
+    /// The time of day (UTC, `HH:MM`) the daily reminder run falls due.
+    pub reminder_time: String,
 }
 
 impl Default for Settings {
@@ -125,6 +129,8 @@ impl Default for Settings {
             stripe_webhook_secret: None,
             payment_retry_schedule: "1d,3d,5d".into(),
             refund_window_days: 30,
+            reminder_days: "7,1".into(),
+            reminder_time: "06:00".into(),
         }
     }
 }
@@ -285,6 +291,38 @@ impl Settings {
             .map_err(|e| bad("ROSTER_MAIL_RETRY_SCHEDULE", e))
     }
 
+    /// `ROSTER_REMINDER_DAYS`: distinct whole days (1 to 365), largest first.
+    pub fn reminder_days(&self) -> Result<Vec<u32>, SettingsError> {
+        let setting = "ROSTER_REMINDER_DAYS";
+        let mut days = Vec::new();
+        for part in self.reminder_days.split(',').map(str::trim) {
+            if part.is_empty() && self.reminder_days.trim().is_empty() {
+                continue;
+            }
+            match part.parse::<u32>() {
+                Ok(day) if (1..=365).contains(&day) && !days.contains(&day) => days.push(day),
+                _ => {
+                    return Err(bad(
+                        setting,
+                        format!("{part:?}: distinct whole days from 1 to 365, as in 7,1"),
+                    ));
+                }
+            }
+        }
+        days.sort_unstable_by(|a, b| b.cmp(a));
+        Ok(days)
+    }
+
+    /// `ROSTER_REMINDER_TIME`: the UTC time of day the reminder run falls due.
+    pub fn reminder_time(&self) -> Result<chrono::NaiveTime, SettingsError> {
+        chrono::NaiveTime::parse_from_str(self.reminder_time.trim(), "%H:%M").map_err(|_| {
+            bad(
+                "ROSTER_REMINDER_TIME",
+                "a UTC time of day as HH:MM, e.g. 06:00",
+            )
+        })
+    }
+
     /// `ROSTER_PAYMENT_RETRY_SCHEDULE`: at most three waits, as a payment is charged four
     /// times at most.
     pub fn payment_retry(&self) -> Result<RetrySchedule, SettingsError> {
@@ -372,6 +410,33 @@ mod tests {
             ["whsec_new", "whsec_old"]
         );
         assert!(Settings::keys().contains(&"payment_retry_schedule".to_owned()));
+    }
+
+    #[test]
+    fn reminder_days_are_distinct_whole_days_and_the_time_a_time_of_day() {
+        assert_eq!(Settings::default().reminder_days().unwrap(), [7, 1]);
+        let with = |days: &str| Settings {
+            reminder_days: days.into(),
+            ..Settings::default()
+        };
+        assert_eq!(with("1, 14,3").reminder_days().unwrap(), [14, 3, 1]);
+        assert_eq!(with("").reminder_days().unwrap(), Vec::<u32>::new());
+        for bad in ["7,7", "0", "1.5", "7,,1", "400"] {
+            let refused = with(bad).reminder_days().unwrap_err();
+            assert_eq!(refused.setting, "ROSTER_REMINDER_DAYS", "{bad}");
+        }
+        assert_eq!(
+            Settings::default().reminder_time().unwrap(),
+            chrono::NaiveTime::from_hms_opt(6, 0, 0).unwrap()
+        );
+        let late = Settings {
+            reminder_time: "25:00".into(),
+            ..Settings::default()
+        };
+        assert_eq!(
+            late.reminder_time().unwrap_err().setting,
+            "ROSTER_REMINDER_TIME"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod events;
 mod keys;
 mod payments;
 mod projections;
+mod remind;
 mod replay;
 mod serve;
 mod settings;
@@ -49,6 +50,9 @@ enum Command {
     /// Show, list and reconcile payments.
     #[command(subcommand)]
     Payments(payments::PaymentsCommand),
+    /// Renewal reminders: `remind run` finds those due and stores their mails.
+    #[command(subcommand)]
+    Remind(remind::RemindCommand),
     /// Create, list and revoke API keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -82,6 +86,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Workers(command) => workers_status::run(&roster, command).await,
         Command::Keys(command) => keys::run(&roster, command).await,
         Command::Payments(command) => payments::run(&roster, command).await,
+        Command::Remind(command) => remind::run(&roster, command).await,
         Command::Replay(args) => replay::run(&roster, args).await,
         Command::Projections(command) => projections::run(&roster, command).await,
     }

@@ -8,6 +8,8 @@ pub mod membership_timer;
 pub mod offer_mail;
 pub mod payment_mail;
 pub mod refund_payment;
+pub mod reminder_mail;
+pub mod reminder_run;
 pub mod verification_email;
 pub mod welcome_email;
 

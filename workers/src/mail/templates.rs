@@ -134,20 +134,23 @@ mail!(RefundMail, "refund.txt", "refund.html", |m| format!(
     m.amount
 ));
 
-/// N days before a membership period ends.
+/// N days before a membership period ends and renews.
 #[derive(Debug, Clone)]
 pub struct RenewalReminderMail {
     pub name: String,
     pub plan: String,
     pub period_end: String,
     pub days_left: u32,
-    pub renew_url: String,
+    /// What the renewal charges, as people read it (`15.00 EUR`).
+    pub amount: String,
+    /// Where the member changes the payment method or cancels.
+    pub manage_url: String,
 }
 mail!(
     RenewalReminderMail,
     "renewal_reminder.txt",
     "renewal_reminder.html",
-    |m| format!("Your {} membership ends on {}", m.plan, m.period_end)
+    |m| format!("Your {} membership renews on {}", m.plan, m.period_end)
 );
 
 /// A place on a full plan freed up and is offered to the first in line.
@@ -255,7 +258,8 @@ mod tests {
                 plan: "Gold".into(),
                 period_end: "2026-12-31".into(),
                 days_left: 7,
-                renew_url: "https://m.example.com/renew".into(),
+                amount: format_amount(1500, "EUR"),
+                manage_url: "https://m.example.com/billing".into(),
             }),
             Box::new(WaitlistOfferMail {
                 name,
@@ -328,11 +332,12 @@ mod tests {
             plan: "Gold".into(),
             period_end: "e".into(),
             days_left: 1,
-            renew_url: "u".into(),
+            amount: "1.00 EUR".into(),
+            manage_url: "u".into(),
         }
         .render()
         .unwrap();
-        assert!(one_day.text.contains("in 1 day."), "{}", one_day.text);
+        assert!(one_day.text.contains("in 1 day:"), "{}", one_day.text);
     }
 
     #[test]

@@ -15,6 +15,9 @@ mod orgs;
 mod payments;
 mod plans;
 mod problems;
+mod reminders;
+#[path = "../../../../tests/support/smtp.rs"]
+mod smtp;
 #[path = "../../../../tests/support/stripe.rs"]
 mod stripe;
 mod support;

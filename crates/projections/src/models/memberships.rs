@@ -1,5 +1,6 @@
 //! `memberships_v1`: one row per membership, after its latest event: the member (to list a
-//! member's memberships and answer content checks), the status and the record as JSON
+//! member's memberships and answer content checks), the status, the period's end (to find
+//! whom to remind) and the record as JSON
 //! ([`MembershipRecord`]).
 
 use roster_domain::{Membership, MembershipEvent, Tagged};
@@ -18,11 +19,16 @@ pub const TABLE: TableDef = TableDef {
         ("member_id", Col::Text, false),
         ("plan", Col::Text, false),
         ("status", Col::Text, false),
+        ("period_end", Col::Text, true),
         ("record", Col::Text, false),
         ("position", Col::Int, false),
     ],
     key: &["membership_id"],
-    indexes: &[&["member_id", "membership_id"], &["plan", "status"]],
+    indexes: &[
+        &["member_id", "membership_id"],
+        &["plan", "status"],
+        &["period_end"],
+    ],
 };
 
 impl Projection for Memberships {
@@ -54,6 +60,7 @@ impl Projection for Memberships {
                 ("member_id", Val::id(record.member_id)),
                 ("plan", Val::text(record.plan)),
                 ("status", Val::text(record.status)),
+                ("period_end", Val::opt_time(record.period_end)),
                 ("record", Val::text(json)),
                 ("position", Val::int(position)),
             ],

@@ -3,7 +3,7 @@
 //! tag).
 
 use chrono::{DateTime, Utc};
-use roster_domain::membership::{MembershipState, MembershipStatus, grants_access};
+use roster_domain::membership::{MembershipState, MembershipStatus, grants_access, reminder_due};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -36,8 +36,18 @@ pub struct MembershipRecord {
     /// Until when a freed place is held for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offer_expires_at: Option<DateTime<Utc>>,
+    /// The last renewal reminder: the end of the period it was about, and how many days
+    /// ahead it went out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reminded: Option<Reminded>,
     /// Global position of its latest event.
     pub position: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Reminded {
+    pub period_end: DateTime<Utc>,
+    pub days_before: u32,
 }
 
 impl MembershipRecord {
@@ -55,6 +65,10 @@ impl MembershipRecord {
             cancels_at: state.cancels_at,
             waitlist_position: None,
             offer_expires_at: state.offer_expires_at,
+            reminded: state.reminded.map(|(period_end, days_before)| Reminded {
+                period_end,
+                days_before,
+            }),
             position,
         })
     }
@@ -64,6 +78,18 @@ impl MembershipRecord {
             .into_iter()
             .find(|s| s.as_str() == self.status)
             .unwrap_or_default()
+    }
+
+    /// The reminder due at `now` (the domain's [`reminder_due`] on what the record keeps).
+    pub fn reminder_due(&self, offsets: &[u32], now: DateTime<Utc>) -> Option<u32> {
+        let state = MembershipState {
+            status: self.status(),
+            period_end: self.period_end,
+            cancels_at: self.cancels_at,
+            reminded: self.reminded.map(|r| (r.period_end, r.days_before)),
+            ..MembershipState::default()
+        };
+        reminder_due(&state, offsets, now)
     }
 
     /// Whether it grants `content_tag` at `at` (the domain's rule on the recorded period).
@@ -86,16 +112,35 @@ impl ReadModels {
                 vec![Val::id(member_id)],
             )
             .await?;
-        rows.iter()
-            .map(|row| {
-                let text = row
-                    .first()
-                    .and_then(Val::as_text)
-                    .ok_or_else(|| ProjectionError::Corrupt("memberships_v1.record".into()))?;
-                serde_json::from_str(text)
-                    .map_err(|e| ProjectionError::Corrupt(format!("memberships_v1.record: {e}")))
-            })
-            .collect()
+        rows.iter().map(|row| record(row)).collect()
+    }
+
+    /// Memberships whose period ends after `now` and by `until`, still active or past due,
+    /// oldest end first: those a reminder run looks at.
+    pub async fn memberships_ending(
+        &self,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<MembershipRecord>, ProjectionError> {
+        let rows = self
+            .db()
+            .query(
+                "SELECT record FROM memberships_v1 WHERE period_end > $1 AND period_end <= $2 \
+                 AND status IN ('active', 'past_due') ORDER BY period_end, membership_id",
+                vec![Val::time(now), Val::time(until)],
+            )
+            .await?;
+        rows.iter().map(|row| record(row)).collect()
+    }
+
+    /// Every membership, read whole: what a plain scan of the read model costs (the reminder
+    /// benchmark's baseline).
+    pub async fn all_memberships(&self) -> Result<Vec<MembershipRecord>, ProjectionError> {
+        let rows = self
+            .db()
+            .query("SELECT record FROM memberships_v1", Vec::new())
+            .await?;
+        rows.iter().map(|row| record(row)).collect()
     }
 
     /// The member's memberships that grant `content_tag` at `at`.
@@ -109,4 +154,13 @@ impl ReadModels {
         records.retain(|r| r.grants(content_tag, at));
         Ok(records)
     }
+}
+
+fn record(row: &[Val]) -> Result<MembershipRecord, ProjectionError> {
+    let text = row
+        .first()
+        .and_then(Val::as_text)
+        .ok_or_else(|| ProjectionError::Corrupt("memberships_v1.record".into()))?;
+    serde_json::from_str(text)
+        .map_err(|e| ProjectionError::Corrupt(format!("memberships_v1.record: {e}")))
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 pub use accounts::{Account, Visibility};
 pub use audit::{AuditEntry, AuditFilter};
-pub use memberships::MembershipRecord;
+pub use memberships::{MembershipRecord, Reminded};
 pub use payments::{AttemptRecord, PaymentFilter, PaymentRecord, PaymentTotals, RefundRecord};
 pub use plans::{PlanRecord, PriceRecord};
 pub use status::{ProjectionStatus, ShadowStatus};
