@@ -41,6 +41,8 @@ pub enum ProblemType {
     VersionConflict,
     /// Verification token unknown, used or expired.
     InvalidToken,
+    /// An access code unknown, for another plan, used up or expired.
+    InvalidAccessCode,
     /// No API key, or an unknown or revoked one.
     Unauthorized,
     /// The API key lacks the scope this route needs.
@@ -73,7 +75,9 @@ impl ProblemType {
     pub fn status(self) -> StatusCode {
         use ProblemType::*;
         match self {
-            MalformedJson | InvalidToken | InvalidSignature => StatusCode::BAD_REQUEST,
+            MalformedJson | InvalidToken | InvalidAccessCode | InvalidSignature => {
+                StatusCode::BAD_REQUEST
+            }
             Unauthorized => StatusCode::UNAUTHORIZED,
             Forbidden | InsufficientScope => StatusCode::FORBIDDEN,
             NotFound | NotAMember => StatusCode::NOT_FOUND,
@@ -125,6 +129,7 @@ impl ProblemType {
             DomainError::UnknownRole { .. } => UnknownRole,
             DomainError::UnknownPermission { .. } => UnknownPermission,
             DomainError::InvalidToken { .. } => InvalidToken,
+            DomainError::InvalidAccessCode { .. } => InvalidAccessCode,
             DomainError::RateLimited { .. } => RateLimited,
             DomainError::RefundExceedsCaptured { .. } => RefundExceedsCaptured,
             DomainError::RefundWindowClosed { .. } => RefundWindowClosed,

@@ -10,6 +10,7 @@
 //! - Personal data is sealed by [`codec`] before it reaches the store and opened after reading.
 //! - Time and new ids come from the [`clock::Clock`] and [`clock::IdGen`] given to [`open`].
 
+pub mod access_codes;
 pub mod apikeys;
 pub mod checks;
 mod claims;

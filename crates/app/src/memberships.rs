@@ -35,8 +35,11 @@ use roster_store::Position;
 use roster_store::pii::Vault;
 use uuid::Uuid;
 
+use crate::access_codes::{code_hash, invalid_code};
+use crate::members::{Client, give_back, take_from};
 use crate::payments::NewPayment;
 use crate::secrets::hash_secret;
+use crate::sidedb::{SideDb, StoredCode};
 use crate::{AppError, CommandHandler, CommandMeta, Payments};
 
 /// A join as an upstream app asks for it.
@@ -46,8 +49,14 @@ pub struct JoinRequest {
     pub plan: String,
     /// The price's currency when the plan has several; `None`: its first price.
     pub currency: Option<String>,
-    /// The gateway's payment method (`pm_…`); needed for a paid plan.
+    /// The gateway's payment method (`pm_…`); needed for a paid plan unless an access code
+    /// is given.
     pub payment_method: Option<String>,
+    /// An access code of the plan: the membership is granted without payment.
+    pub access_code: Option<String>,
+    /// Who is redeeming the code, for the failure count (`None`: counted as one anonymous
+    /// client).
+    pub client: Option<Client>,
 }
 
 /// A membership as upstream apps see it: its state, and where it stands on its plan now.
@@ -68,6 +77,7 @@ pub struct Memberships {
     commands: CommandHandler,
     payments: Payments,
     vault: Vault,
+    side: SideDb,
 }
 
 /// The id of the payment that renews `membership_id` for the period after `period_end`: the
@@ -80,23 +90,71 @@ pub fn renewal_payment_id(membership_id: Uuid, period_end: DateTime<Utc>) -> Uui
 const RENEWAL_NAMESPACE: Uuid = Uuid::from_u128(0x3b0e_54f2_8d7c_4a61_9f18_c2d4_5e6a_7b80);
 
 impl Memberships {
-    pub fn new(commands: CommandHandler, payments: Payments, vault: Vault) -> Self {
+    pub fn new(commands: CommandHandler, payments: Payments, vault: Vault, side: SideDb) -> Self {
         Self {
             commands,
             payments,
             vault,
+            side,
         }
     }
 
-    /// Joins `member_id` to a plan: a place (paid: pending its first payment; free: active),
-    /// or a spot in line at an exact position.
+    /// Joins `member_id` to a plan: a place (paid: pending its first payment; free or by an
+    /// access code: active), or a spot in line at an exact position. A code's use is taken
+    /// before the join and given back if the join is refused.
     pub async fn join(
         &self,
         member_id: Uuid,
-        request: JoinRequest,
+        mut request: JoinRequest,
         meta: &CommandMeta,
     ) -> Result<MembershipView, AppError> {
         self.commands.require_member(member_id).await?;
+        let redeemed = match request.access_code.take() {
+            Some(code) => Some(self.redeem(&code, &request).await?),
+            None => None,
+        };
+        let joined = self
+            .join_plan(member_id, request, redeemed.as_ref(), meta)
+            .await;
+        if let (Err(_), Some(code)) = (&joined, &redeemed)
+            && let Err(e) = self.side.give_back_access_code(&code.code_hash).await
+        {
+            tracing::warn!(error = %e, "cannot give back the use of an access code");
+        }
+        joined
+    }
+
+    /// Takes one use of `code` for the request's plan, counting a failure against the client
+    /// and the plan.
+    async fn redeem(&self, code: &str, request: &JoinRequest) -> Result<StoredCode, AppError> {
+        let client = request
+            .client
+            .clone()
+            .unwrap_or_else(|| Client::new("-", None));
+        let now = self.commands.clock().now();
+        let buckets = client.access_code_buckets(&request.plan);
+        let reason = "too many failed access codes; wait before trying again";
+        let counted = take_from(&self.side, buckets, reason, now).await?;
+        match self
+            .side
+            .use_access_code(&code_hash(code), &request.plan, now)
+            .await?
+        {
+            Some(stored) => {
+                give_back(&self.side, &counted).await;
+                Ok(stored)
+            }
+            None => Err(invalid_code()),
+        }
+    }
+
+    async fn join_plan(
+        &self,
+        member_id: Uuid,
+        request: JoinRequest,
+        redeemed: Option<&StoredCode>,
+        meta: &CommandMeta,
+    ) -> Result<MembershipView, AppError> {
         let plan = self.plan(&request.plan).await?;
         let terms = plan
             .terms
@@ -111,7 +169,9 @@ impl Memberships {
         }
         .cloned()
         .ok_or_else(|| invalid("currency", "the plan has no price in this currency"))?;
-        let paid = roster_domain::membership::needs_payment(Some(&price));
+        // A code grants the plan without a price: nothing to pay, no period to renew.
+        let price = Some(price).filter(|_| redeemed.is_none());
+        let paid = roster_domain::membership::needs_payment(price.as_ref());
         if paid && request.payment_method.is_none() {
             return Err(invalid(
                 "payment_method",
@@ -146,11 +206,12 @@ impl Memberships {
             member_id,
             plan_id,
             plan_slug: plan.slug.clone(),
-            price: Some(price),
+            price,
             content_tags: terms.content_tags.clone(),
             standing,
             payment_id: (paid && placed).then(|| self.commands.new_id()),
-            payment_method: request.payment_method,
+            payment_method: request.payment_method.filter(|_| paid),
+            access_code_batch: redeemed.map(|code| code.batch_id),
         });
         let handled = self
             .commands

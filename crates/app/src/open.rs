@@ -126,7 +126,12 @@ pub async fn open(
         orgs: Orgs::new(commands.clone()),
         checks: Checks::new(commands.clone()),
         plans: Plans::new(commands.clone()),
-        memberships: Memberships::new(commands.clone(), payments.clone(), vault.clone()),
+        memberships: Memberships::new(
+            commands.clone(),
+            payments.clone(),
+            vault.clone(),
+            side.clone(),
+        ),
         payments,
         log,
         claims,

@@ -1,6 +1,7 @@
 //! The `roster` binary. Each subcommand lives in its own module; this file only parses
 //! arguments, sets up logging and dispatches.
 
+mod codes;
 mod events;
 mod keys;
 mod payments;
@@ -50,6 +51,9 @@ enum Command {
     /// Show, list and reconcile payments.
     #[command(subcommand)]
     Payments(payments::PaymentsCommand),
+    /// Access codes: `codes generate` prints a batch for a plan, once.
+    #[command(subcommand)]
+    Codes(codes::CodesCommand),
     /// Renewal reminders: `remind run` finds those due and stores their mails.
     #[command(subcommand)]
     Remind(remind::RemindCommand),
@@ -87,6 +91,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(command) => keys::run(&roster, command).await,
         Command::Payments(command) => payments::run(&roster, command).await,
         Command::Remind(command) => remind::run(&roster, command).await,
+        Command::Codes(command) => codes::run(&roster, command).await,
         Command::Replay(args) => replay::run(&roster, args).await,
         Command::Projections(command) => projections::run(&roster, command).await,
     }

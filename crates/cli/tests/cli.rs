@@ -178,3 +178,81 @@ fn stdout_of(data_dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8(output.stdout).unwrap()
 }
+
+#[tokio::test]
+async fn codes_generate_prints_a_batch_once_as_csv_and_the_codes_join_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let member = register(dir.path(), "coder@example.com").await;
+    {
+        let settings = Settings::in_dir(dir.path());
+        let roster = roster_app::open(settings, Arc::new(SystemClock), Arc::new(V7Ids))
+            .await
+            .unwrap();
+        let definition = roster_app::plans::PlanDefinition {
+            name: "Gold".into(),
+            prices: vec![roster_domain::plan::Price {
+                currency: "EUR".into(),
+                amount: 900,
+                interval: roster_domain::plan::Interval::Month,
+            }],
+            capacity: None,
+            seat_limit: None,
+            content_tags: Vec::new(),
+            claim_window_hours: None,
+        };
+        let meta = CommandMeta::new(ActorRef::System);
+        roster
+            .plans
+            .define("gold", definition, &meta)
+            .await
+            .unwrap();
+    }
+    let csv = stdout_of(
+        dir.path(),
+        &[
+            "codes", "generate", "--plan", "gold", "--count", "3", "--uses", "2",
+        ],
+    );
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "code,plan,uses,expires_at");
+    assert_eq!(lines.len(), 4, "{csv}");
+    let code = lines[1].split(',').next().unwrap();
+    assert!(lines[1].ends_with(",gold,2,"), "{csv}");
+    // Stored hashed only: the code is nowhere in the data dir.
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains(code), "{} holds a code", path.display());
+        }
+    }
+    let settings = Settings::in_dir(dir.path());
+    let opened = roster_app::open(settings, Arc::new(SystemClock), Arc::new(V7Ids))
+        .await
+        .unwrap();
+    let request = roster_app::memberships::JoinRequest {
+        plan: "gold".into(),
+        currency: None,
+        payment_method: None,
+        access_code: Some(code.to_owned()),
+        client: None,
+    };
+    let meta = CommandMeta::new(ActorRef::System);
+    let joined = opened
+        .memberships
+        .join(member, request, &meta)
+        .await
+        .unwrap();
+    assert_eq!(
+        joined.state.status,
+        roster_domain::membership::MembershipStatus::Active
+    );
+    // An unknown plan is refused with a message.
+    let output = roster(dir.path())
+        .args(["codes", "generate", "--plan", "tin", "--count", "1"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("plan tin not found"));
+}

@@ -64,6 +64,10 @@ pub enum DomainError {
     #[error("invalid token: {reason}")]
     InvalidToken { reason: String },
 
+    /// An access code that is unknown, for another plan, used up or expired.
+    #[error("invalid access code: {reason}")]
+    InvalidAccessCode { reason: String },
+
     /// A refund larger than what remains: captured minus refunded minus refunds pending.
     #[error("refund of {requested} exceeds the {refundable} that may still be refunded")]
     RefundExceedsCaptured { requested: u64, refundable: u64 },
@@ -100,6 +104,7 @@ impl DomainError {
             Self::UnknownRole { .. } => "unknown-role",
             Self::UnknownPermission { .. } => "unknown-permission",
             Self::InvalidToken { .. } => "invalid-token",
+            Self::InvalidAccessCode { .. } => "invalid-access-code",
             Self::RateLimited { .. } => "rate-limited",
             Self::RefundExceedsCaptured { .. } => "refund-exceeds-captured",
             Self::RefundWindowClosed { .. } => "refund-window-closed",

@@ -96,6 +96,8 @@ impl Club {
             plan: plan.into(),
             currency: None,
             payment_method: card.map(str::to_owned),
+            access_code: None,
+            client: None,
         };
         let memberships = &self.env.roster.memberships;
         memberships.join(member, request, &system()).await.unwrap()

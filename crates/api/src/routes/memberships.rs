@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::members::CommandHeaders;
+use super::members::verification::ClientOf;
 use super::{wait_for, written};
 use crate::ApiState;
 use crate::extract::{CommandCtx, JsonBody, Queries, QueryParams, Scoped, id};
@@ -26,8 +27,12 @@ pub struct JoinBody {
     /// Which of the plan's prices, when it has several (default: its first).
     pub currency: Option<String>,
     /// The Stripe payment method (`pm_…`) the first period and the renewals are charged to;
-    /// needed for a paid plan.
+    /// needed for a paid plan unless `access_code` is given.
     pub payment_method: Option<String>,
+    /// An access code of the plan (`roster codes generate`): the membership is granted
+    /// without payment. Failed codes count per API key and end-user address
+    /// (`X-Forwarded-For`) and per plan.
+    pub access_code: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -66,11 +71,14 @@ pub struct MembershipList {
     responses((status = 201, body = MembershipRecord,
             description = "`active` (free), `pending_payment` (paid: charged by a worker) or `waitlisted` with `waitlist_position`"),
         (status = 404, body = Problem, description = "not-found: the member or the plan"),
+        (status = 400, body = Problem, description = "invalid-access-code: unknown, used up, expired or for another plan"),
         (status = 409, body = Problem, description = "already-member: the member has a live entry on the plan; invalid-state: the plan is retired"),
+        (status = 429, body = Problem, description = "rate-limited: too many failed access codes from this client or for this plan"),
         (status = 422, body = Problem, description = "invalid-input: no payment method for a paid plan, no price in the currency")))]
 pub async fn join(
     State(state): State<ApiState>,
     ctx: CommandCtx,
+    ClientOf(client): ClientOf,
     Path(member): Path<String>,
     JsonBody(body): JsonBody<JoinBody>,
 ) -> Result<Response, ApiError> {
@@ -79,6 +87,8 @@ pub async fn join(
         plan: body.plan,
         currency: body.currency,
         payment_method: body.payment_method,
+        access_code: body.access_code,
+        client: Some(client),
     };
     let memberships = &state.roster().memberships;
     let view = memberships.join(member_id, request, &ctx.meta).await?;

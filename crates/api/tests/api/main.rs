@@ -5,6 +5,7 @@
 
 pub(crate) use roster_store::on_both_backends;
 
+mod access_codes;
 mod auth;
 mod hosted;
 mod idempotency;

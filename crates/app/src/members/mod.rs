@@ -19,7 +19,11 @@ use uuid::Uuid;
 use crate::sidedb::SideDb;
 use crate::{AppError, CommandHandler, CommandMeta, Handled, Loaded};
 pub use erasure::{ErasureStep, ShredPersonalData};
-pub use throttle::{CONFIRM_FAILURES, CONFIRM_WINDOW, Client, KEY_CONFIRM_FAILURES};
+pub use throttle::{
+    ACCESS_CODE_FAILURES, CONFIRM_FAILURES, CONFIRM_WINDOW, Client, KEY_CONFIRM_FAILURES,
+    PLAN_ACCESS_CODE_FAILURES,
+};
+pub(crate) use throttle::{give_back, take_from};
 use tickets::Tickets;
 
 /// What a registration form carries.

@@ -38,14 +38,35 @@ impl Client {
     }
 
     /// The buckets a confirmation counts in, with their limits: the client's, then the key's.
-    fn buckets(&self) -> [(String, u32); 2] {
+    fn buckets(&self) -> Vec<(String, u32)> {
         let address = self.address.as_deref().unwrap_or("-");
-        [
+        vec![
             (format!("confirm:{}:{address}", self.key), CONFIRM_FAILURES),
             (format!("confirm:{}", self.key), KEY_CONFIRM_FAILURES),
         ]
     }
+
+    /// The buckets an access code redemption counts in: the client's, and the plan's (however
+    /// many clients guess at it).
+    pub(crate) fn access_code_buckets(&self, plan: &str) -> Vec<(String, u32)> {
+        let address = self.address.as_deref().unwrap_or("-");
+        vec![
+            (
+                format!("access-code:{}:{address}", self.key),
+                ACCESS_CODE_FAILURES,
+            ),
+            (
+                format!("access-code-plan:{plan}"),
+                PLAN_ACCESS_CODE_FAILURES,
+            ),
+        ]
+    }
 }
+
+/// Failed access code redemptions a client may make in one [`CONFIRM_WINDOW`].
+pub const ACCESS_CODE_FAILURES: u32 = 10;
+/// Failed access code redemptions one plan takes in one [`CONFIRM_WINDOW`], from all clients.
+pub const PLAN_ACCESS_CODE_FAILURES: u32 = 200;
 
 /// Counts one attempt in each of the client's buckets; over a limit, gives back what it took
 /// and answers `Throttled`. Returns the buckets counted in.
@@ -54,8 +75,25 @@ pub(super) async fn take(
     client: &Client,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, AppError> {
+    take_from(
+        side,
+        client.buckets(),
+        "too many failed confirmations from this client",
+        now,
+    )
+    .await
+}
+
+/// Counts one attempt in each bucket; over a limit, gives back what it took and answers
+/// `Throttled` with `reason`. Returns the buckets counted in.
+pub(crate) async fn take_from(
+    side: &SideDb,
+    buckets: Vec<(String, u32)>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, AppError> {
     let mut taken = Vec::new();
-    for (bucket, limit) in client.buckets() {
+    for (bucket, limit) in buckets {
         let throttle = side
             .take_attempt(&bucket, limit, CONFIRM_WINDOW, now)
             .await?;
@@ -65,7 +103,7 @@ pub(super) async fn take(
             let millis = (until - now).num_milliseconds();
             return Err(AppError::Throttled {
                 retry_after_seconds: u64::try_from((millis + 999) / 1000).unwrap_or(1).max(1),
-                reason: "too many failed confirmations from this client".into(),
+                reason: reason.into(),
             });
         }
     }
@@ -74,7 +112,7 @@ pub(super) async fn take(
 
 /// Returns attempts that did not fail on the token. Best effort: a lost give-back costs the
 /// client one attempt of its allowance, not a wrong answer.
-pub(super) async fn give_back(side: &SideDb, buckets: &[String]) {
+pub(crate) async fn give_back(side: &SideDb, buckets: &[String]) {
     for bucket in buckets {
         if let Err(e) = side.give_back(bucket).await {
             tracing::warn!(error = %e, "cannot give a confirmation attempt back");

@@ -12,6 +12,7 @@
 //! Architecture invariant: no secret is stored in clear. API keys are 32 random bytes, so a
 //! SHA-256 of them is enough to find them and useless to an attacker who copies the table.
 
+mod access_codes;
 mod api_keys;
 mod checkpoints;
 mod gateway;
@@ -21,6 +22,7 @@ mod throttle;
 use chrono::{DateTime, Utc};
 use roster_sql::{Backend, Db, SqlError};
 
+pub use access_codes::StoredCode;
 pub use api_keys::ApiKeyRecord;
 pub use idempotency::{ABANDONED_AFTER, Reservation, StoredResponse};
 pub use throttle::Throttle;

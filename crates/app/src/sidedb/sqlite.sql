@@ -59,3 +59,16 @@ CREATE TABLE IF NOT EXISTS webhook_events (
     event_type  TEXT NOT NULL,
     received_at INTEGER NOT NULL
 );
+
+-- Access codes, by the SHA-256 of the code (the code itself is shown once and kept nowhere):
+-- the plan they grant, how often they may be used and have been, until when.
+CREATE TABLE IF NOT EXISTS access_codes (
+    code_hash  TEXT PRIMARY KEY,
+    plan       TEXT NOT NULL,
+    batch_id   TEXT NOT NULL,
+    max_uses   INTEGER NOT NULL,
+    uses       INTEGER NOT NULL,
+    expires_at INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS access_codes_batch ON access_codes (batch_id);

@@ -52,6 +52,9 @@ pub struct OpenMembership {
     /// renewals'.
     #[serde(default)]
     pub payment_method: Option<String>,
+    /// The batch of the access code redeemed to join (the code itself is kept nowhere).
+    #[serde(default)]
+    pub access_code_batch: Option<Uuid>,
 }
 
 /// The plan holds a freed place for this membership until `expires_at`.

@@ -272,6 +272,7 @@ fn open(
         standing: c.standing,
         payment_id: c.payment_id.filter(|_| paid && placed),
         payment_method,
+        access_code_batch: c.access_code_batch,
         opened_at: ctx.now,
     })];
     if placed && !paid {

@@ -40,6 +40,8 @@ pub struct MembershipOpened {
     pub payment_id: Option<Uuid>,
     #[serde(default)]
     pub payment_method: Option<String>,
+    #[serde(default)]
+    pub access_code_batch: Option<Uuid>,
     pub opened_at: DateTime<Utc>,
 }
 

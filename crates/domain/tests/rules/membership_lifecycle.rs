@@ -51,6 +51,7 @@ fn open(price: Option<Price>, standing: JoinStanding, payment: Option<Uuid>) -> 
         standing,
         payment_id: payment,
         payment_method: payment.map(|_| "pm_card_visa".into()),
+        access_code_batch: None,
     })
 }
 
@@ -65,6 +66,7 @@ fn opened(price: Option<Price>, standing: JoinStanding, payment: Option<Uuid>) -
         standing,
         payment_id: payment,
         payment_method: payment.map(|_| "pm_card_visa".into()),
+        access_code_batch: None,
         opened_at: now(),
     })
 }

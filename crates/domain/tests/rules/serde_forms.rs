@@ -304,6 +304,7 @@ fn every_membership_event() -> Vec<roster_domain::MembershipEvent> {
             standing: JoinStanding::Waitlisted { position: 2 },
             payment_id: None,
             payment_method: Some("pm_card_visa".into()),
+            access_code_batch: Some(payment_id),
             opened_at: at,
         }),
         MembershipEvent::Offered(MembershipOffered {
