@@ -50,7 +50,7 @@ fn every_slug_is_the_string_serde_writes() {
     for kind in ProblemType::all() {
         assert_eq!(serde_json::to_value(kind).unwrap(), kind.slug());
     }
-    assert_eq!(ProblemType::all().count(), 29);
+    assert_eq!(ProblemType::all().count(), 30);
 }
 
 #[test]
