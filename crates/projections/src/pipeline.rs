@@ -31,6 +31,9 @@ pub struct Envelope<'a> {
     pub body: Body,
 }
 
+// One envelope lives per event in flight (a handful at a time), so the large variant costs a
+// few hundred bytes of stack; boxing it would cost an allocation per event.
+#[allow(clippy::large_enum_variant)]
 pub enum Body {
     /// A domain event and its aggregate's state after it.
     Event(AnyEvent, AnyState),

@@ -99,7 +99,7 @@ pub(super) fn decide(
             _ => None,
         },
         MembershipCommand::Place(c) => match status {
-            MembershipStatus::Waitlisted => return Ok(place(state, membership_id, c, ctx)?),
+            MembershipStatus::Waitlisted => return place(state, membership_id, c, ctx),
             MembershipStatus::PendingPayment
             | MembershipStatus::Active
             | MembershipStatus::PastDue => None,
@@ -213,14 +213,14 @@ pub(super) fn decide(
         }
         MembershipCommand::RecordReminder(c) => {
             let due = reminder_due(state, &[c.days_before], ctx.now);
-            (due == Some(c.days_before) && state.period_end == Some(c.period_end)).then(|| {
+            (due == Some(c.days_before) && state.period_end == Some(c.period_end)).then_some(
                 MembershipEvent::Reminded(MembershipReminded {
                     membership_id,
                     period_end: c.period_end,
                     days_before: c.days_before,
                     at: ctx.now,
-                })
-            })
+                }),
+            )
         }
         MembershipCommand::EndPeriod(_) => match state.cancels_at {
             Some(at) if at <= ctx.now && !status.is_ended() => {
