@@ -5,7 +5,7 @@
 //! membership.
 
 use axum::http::Method;
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use roster_app::clock::Clock;
 use roster_projections::MEMBERSHIPS;
 use roster_projections::read::ReadModels;
@@ -42,7 +42,10 @@ async fn setup(backend: Backend) -> Setup {
     };
     let mut config = WorkerConfig::from_settings(&settings, PUBLIC_URL).unwrap();
     config.gateway = Some(Gateway::new(Some(&stripe.url()), stripe.secret_key()).unwrap());
-    config.reminder_run = Some(NaiveTime::from_hms_opt(6, 0, 0).unwrap());
+    // The daily run falls due at the time of day the test starts (the manual clock's), so the
+    // instants below (a period's end, minus whole days, plus an hour) are past that day's run
+    // whatever the time the suite runs at.
+    config.reminder_run = Some(api.clock.now().time());
     let drain = roster_workers::prepare(&api.roster, Catalog::builtin(), config.clone())
         .await
         .unwrap()
