@@ -16,6 +16,8 @@ pub mod welcome_email;
 use std::sync::Arc;
 
 use roster_app::{AppError, CommandMeta, Roster};
+use roster_domain::member::MemberPersonal;
+use roster_domain::membership::MembershipState;
 use roster_domain::{MemberCommand, MemberState};
 use roster_store::ActorRef;
 use uuid::Uuid;
@@ -99,6 +101,47 @@ impl Context {
             .await
             .map(|loaded| loaded.state)
             .map_err(|e| retry(format!("cannot read the member: {e}")))
+    }
+
+    /// The membership as its stream folds now; a read that fails fails the run for now.
+    pub async fn membership(&self, membership_id: Uuid) -> Result<MembershipState, BoxDynError> {
+        self.roster
+            .memberships
+            .get(membership_id)
+            .await
+            .map(|view| view.state)
+            .map_err(|e| retry(format!("cannot read the membership: {e}")))
+    }
+
+    /// Whom a membership's mail goes to and the plan's name, or `None` (logged) when there is
+    /// nobody to write to: `still_due` false (the reason a late run says nothing), or the
+    /// member's data erased.
+    pub async fn membership_recipient(
+        &self,
+        membership: &MembershipState,
+        still_due: bool,
+        mail: &str,
+    ) -> Result<Option<(MemberPersonal, String)>, BoxDynError> {
+        let id = membership.membership_id.unwrap_or_default();
+        let Some(member_id) = membership.member_id.filter(|_| still_due) else {
+            tracing::info!(membership_id = %id, mail, "not sent: no longer due");
+            return Ok(None);
+        };
+        let Some(personal) = self.member(member_id).await?.personal else {
+            tracing::info!(membership_id = %id, mail, "not sent: the member's data is erased");
+            return Ok(None);
+        };
+        let plan = self
+            .roster
+            .plans
+            .get(&membership.plan_slug)
+            .await
+            .map_err(|e| retry(format!("cannot read the plan: {e}")))?;
+        let name = plan
+            .state
+            .terms
+            .map_or_else(|| membership.plan_slug.clone(), |t| t.name);
+        Ok(Some((personal, name)))
     }
 
     /// Sends a report about a member, trying again a few times (about six seconds in all)

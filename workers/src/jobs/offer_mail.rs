@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::Context;
 use crate::config::WorkerConfig;
-use crate::job::{Cause, Job, JobResult, Run, retry};
+use crate::job::{Cause, Job, JobResult, Run};
 use crate::mail::templates::{WaitlistOfferMail, format_time};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,41 +33,21 @@ impl Job for OfferMail {
     }
 
     async fn run(self, run: Run, ctx: Context) -> JobResult {
-        let membership = ctx
-            .roster
-            .memberships
-            .get(self.membership_id)
-            .await
-            .map_err(|e| retry(format!("cannot read the membership: {e}")))?
-            .state;
+        let membership = ctx.membership(self.membership_id).await?;
         let standing = membership.status == MembershipStatus::Waitlisted
             && membership.offer_expires_at == Some(self.expires_at)
             && self.expires_at > ctx.roster.clock.now();
-        let Some(member_id) = membership.member_id.filter(|_| standing) else {
-            tracing::info!(membership_id = %self.membership_id, "offer mail not sent: the offer no longer stands");
+        let recipient = ctx.membership_recipient(&membership, standing, "waitlist offer");
+        let Some((personal, plan)) = recipient.await? else {
             return Ok(());
         };
-        let member = ctx.member(member_id).await?;
-        let Some(personal) = member.personal else {
-            tracing::info!(membership_id = %self.membership_id, "offer mail not sent: the member's data is erased");
-            return Ok(());
-        };
-        let plan = ctx
-            .roster
-            .plans
-            .get(&membership.plan_slug)
-            .await
-            .map_err(|e| retry(format!("cannot read the plan: {e}")))?;
         let token = ctx
             .roster
             .memberships
             .claim_token(self.membership_id, self.expires_at);
         let mail = WaitlistOfferMail {
             name: personal.name,
-            plan: plan
-                .state
-                .terms
-                .map_or(membership.plan_slug.clone(), |t| t.name),
+            plan,
             claim_url: format!("{}/claim?token={token}", ctx.config.public_url),
             claim_by: format_time(self.expires_at),
         };

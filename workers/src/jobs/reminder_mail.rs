@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::Context;
 use crate::config::WorkerConfig;
-use crate::job::{Cause, Job, JobResult, Run, retry};
+use crate::job::{Cause, Job, JobResult, Run};
 use crate::mail::templates::{RenewalReminderMail, format_amount};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,38 +37,19 @@ impl Job for ReminderMail {
     }
 
     async fn run(self, run: Run, ctx: Context) -> JobResult {
-        let memberships = &ctx.roster.memberships;
-        let membership = memberships
-            .get(self.membership_id)
-            .await
-            .map_err(|e| retry(format!("cannot read the membership: {e}")))?
-            .state;
+        let membership = ctx.membership(self.membership_id).await?;
         let still_due = membership.period_end == Some(self.period_end)
             && reminder_due(&membership, &[self.days_before], self.as_of) == Some(self.days_before);
-        let Some(member_id) = membership.member_id.filter(|_| still_due) else {
-            tracing::info!(membership_id = %self.membership_id, "reminder not sent: no longer due");
+        let recipient = ctx.membership_recipient(&membership, still_due, "renewal reminder");
+        let Some((personal, plan)) = recipient.await? else {
             return Ok(());
         };
-        let member = ctx.member(member_id).await?;
-        let Some(personal) = member.personal else {
-            tracing::info!(membership_id = %self.membership_id, "reminder not sent: the member's data is erased");
-            return Ok(());
-        };
-        let plan = ctx
-            .roster
-            .plans
-            .get(&membership.plan_slug)
-            .await
-            .map_err(|e| retry(format!("cannot read the plan: {e}")))?;
         let amount = membership.price.as_ref().map_or_else(String::new, |p| {
             format_amount(i64::try_from(p.amount).unwrap_or(i64::MAX), &p.currency)
         });
         let mail = RenewalReminderMail {
             name: personal.name,
-            plan: plan
-                .state
-                .terms
-                .map_or(membership.plan_slug.clone(), |t| t.name),
+            plan,
             period_end: self.period_end.format("%Y-%m-%d").to_string(),
             days_left: self.days_before,
             amount,
@@ -78,7 +59,9 @@ impl Job for ReminderMail {
             .await
             .into_result("renewal reminder", self.membership_id)?;
         let meta = ctx.meta::<Self>(&self.cause);
-        let recorded = memberships
+        let recorded = ctx
+            .roster
+            .memberships
             .record_reminder(self.membership_id, self.period_end, self.days_before, &meta)
             .await;
         if let Err(e) = recorded {

@@ -10,7 +10,10 @@
 //! - an offer claimed -> the membership placed;
 //! - a period started -> its end set (renew, or settle a scheduled cancellation).
 
+use chrono::{DateTime, Utc};
+use roster_domain::payment::{PaymentAbandoned, PaymentReattemptScheduled, PaymentSucceeded};
 use roster_domain::{AnyEvent, MembershipEvent, PaymentEvent, PlanEvent};
+use uuid::Uuid;
 
 use crate::job::{Cause, Enqueue};
 use crate::jobs::membership_step::{MembershipStep, Step};
@@ -29,104 +32,90 @@ impl Reactor for MembershipsReactor {
     }
 
     fn react(&self, event: &AnyEvent, cause: Cause) -> Result<Vec<Enqueue>, serde_json::Error> {
-        let step = |step| Enqueue::of(&MembershipStep { step, cause });
-        let timer = |timer, at| {
-            Ok::<_, serde_json::Error>(Enqueue::of(&MembershipTimer { timer, cause })?.at(at))
+        let step = |step: Option<Step>| -> Result<Vec<Enqueue>, serde_json::Error> {
+            step.map(|step| Enqueue::of(&MembershipStep { step, cause }))
+                .into_iter()
+                .collect()
         };
-        let jobs = match event {
-            AnyEvent::Payment(event) => match event {
-                PaymentEvent::Succeeded(e) => vec![step(Step::SettlePayment {
-                    payment_id: e.payment_id,
-                })?],
-                PaymentEvent::ReattemptScheduled(e) => vec![step(Step::SettlePayment {
-                    payment_id: e.payment_id,
-                })?],
-                PaymentEvent::Failed(e) if e.membership_id.is_some() => {
-                    vec![step(Step::SettlePayment {
-                        payment_id: e.payment_id,
-                    })?]
+        let timer =
+            |timer: Option<(Timer, DateTime<Utc>)>| -> Result<Vec<Enqueue>, serde_json::Error> {
+                timer
+                    .map(|(timer, at)| Ok(Enqueue::of(&MembershipTimer { timer, cause })?.at(at)))
+                    .into_iter()
+                    .collect()
+            };
+        // The payment a membership names, asked for; the end of a period, set.
+        let pay = |membership_id, payment_id: Option<Uuid>| {
+            payment_id.map(|payment_id| Step::RequestPayment {
+                membership_id,
+                payment_id,
+            })
+        };
+        let period = |membership_id, end: Option<DateTime<Utc>>| {
+            end.map(|period_end| {
+                let timer = Timer::PeriodEnd {
+                    membership_id,
+                    period_end,
+                };
+                (timer, period_end)
+            })
+        };
+        let release = |membership_id| Some(Step::ReleasePlace { membership_id });
+        let leave = |membership_id| Some(Step::LeaveLine { membership_id });
+        match event {
+            AnyEvent::Payment(event) => step(match event {
+                PaymentEvent::Succeeded(PaymentSucceeded { payment_id, .. })
+                | PaymentEvent::ReattemptScheduled(PaymentReattemptScheduled {
+                    payment_id, ..
+                })
+                | PaymentEvent::Abandoned(PaymentAbandoned { payment_id, .. }) => {
+                    Some(Step::SettlePayment {
+                        payment_id: *payment_id,
+                    })
                 }
-                PaymentEvent::Abandoned(e) => vec![step(Step::SettlePayment {
+                PaymentEvent::Failed(e) if e.membership_id.is_some() => Some(Step::SettlePayment {
                     payment_id: e.payment_id,
-                })?],
-                _ => Vec::new(),
-            },
+                }),
+                _ => None,
+            }),
             AnyEvent::Membership(event) => match event {
-                MembershipEvent::Opened(e) => match e.payment_id {
-                    Some(payment_id) => vec![step(Step::RequestPayment {
-                        membership_id: e.membership_id,
-                        payment_id,
-                    })?],
-                    None => Vec::new(),
-                },
-                MembershipEvent::Placed(e) => match e.payment_id {
-                    Some(payment_id) => vec![step(Step::RequestPayment {
-                        membership_id: e.membership_id,
-                        payment_id,
-                    })?],
-                    None => Vec::new(),
-                },
-                MembershipEvent::RenewalRequested(e) => vec![step(Step::RequestPayment {
-                    membership_id: e.membership_id,
-                    payment_id: e.payment_id,
-                })?],
-                MembershipEvent::Lapsed(e) => vec![step(Step::ReleasePlace {
-                    membership_id: e.membership_id,
-                })?],
-                MembershipEvent::Cancelled(e) => vec![step(Step::ReleasePlace {
-                    membership_id: e.membership_id,
-                })?],
-                MembershipEvent::Offered(e) => vec![Enqueue::of(&OfferMail {
+                MembershipEvent::Opened(e) => step(pay(e.membership_id, e.payment_id)),
+                MembershipEvent::Placed(e) => step(pay(e.membership_id, e.payment_id)),
+                MembershipEvent::RenewalRequested(e) => {
+                    step(pay(e.membership_id, Some(e.payment_id)))
+                }
+                MembershipEvent::Lapsed(e) => step(release(e.membership_id)),
+                MembershipEvent::Cancelled(e) => step(release(e.membership_id)),
+                MembershipEvent::Offered(e) => Ok(vec![Enqueue::of(&OfferMail {
                     membership_id: e.membership_id,
                     expires_at: e.expires_at,
                     cause,
-                })?],
-                MembershipEvent::Activated(e) => match e.period_end {
-                    Some(end) => vec![timer(
-                        Timer::PeriodEnd {
-                            membership_id: e.membership_id,
-                            period_end: end,
-                        },
-                        end,
-                    )?],
-                    None => Vec::new(),
-                },
-                MembershipEvent::Renewed(e) => match e.period_end {
-                    Some(end) => vec![timer(
-                        Timer::PeriodEnd {
-                            membership_id: e.membership_id,
-                            period_end: end,
-                        },
-                        end,
-                    )?],
-                    None => Vec::new(),
-                },
+                })?]),
+                MembershipEvent::Activated(e) => timer(period(e.membership_id, e.period_end)),
+                MembershipEvent::Renewed(e) => timer(period(e.membership_id, e.period_end)),
                 MembershipEvent::PastDue(_)
                 | MembershipEvent::CancellationScheduled(_)
                 | MembershipEvent::PaymentMethodChanged(_)
-                | MembershipEvent::Reminded(_) => Vec::new(),
+                | MembershipEvent::Reminded(_) => Ok(Vec::new()),
             },
             AnyEvent::Plan(event) => match event {
-                PlanEvent::PlaceOffered(e) => vec![
-                    step(Step::Offer {
+                PlanEvent::PlaceOffered(e) => {
+                    let mut jobs = step(Some(Step::Offer {
                         membership_id: e.membership_id,
                         expires_at: e.expires_at,
-                    })?,
-                    timer(Timer::OfferWindow { plan_id: e.plan_id }, e.expires_at)?,
-                ],
-                PlanEvent::OfferLapsed(e) => vec![step(Step::LeaveLine {
+                    }))?;
+                    let window = Timer::OfferWindow { plan_id: e.plan_id };
+                    jobs.extend(timer(Some((window, e.expires_at)))?);
+                    Ok(jobs)
+                }
+                PlanEvent::OfferLapsed(e) => step(leave(e.membership_id)),
+                PlanEvent::WaitlistLeft(e) => step(leave(e.membership_id)),
+                PlanEvent::OfferClaimed(e) => step(Some(Step::Place {
                     membership_id: e.membership_id,
-                })?],
-                PlanEvent::WaitlistLeft(e) => vec![step(Step::LeaveLine {
-                    membership_id: e.membership_id,
-                })?],
-                PlanEvent::OfferClaimed(e) => vec![step(Step::Place {
-                    membership_id: e.membership_id,
-                })?],
-                _ => Vec::new(),
+                })),
+                _ => Ok(Vec::new()),
             },
-            _ => Vec::new(),
-        };
-        Ok(jobs)
+            _ => Ok(Vec::new()),
+        }
     }
 }
