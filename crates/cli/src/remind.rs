@@ -29,6 +29,9 @@ pub async fn run(roster: &Roster, command: RemindCommand) -> anyhow::Result<()> 
     let RemindCommand::Run { dry_run, now, json } = command;
     let config = WorkerConfig::from_settings(&roster.settings, "http://127.0.0.1")?;
     let queues = Queues::open(roster, Liveness::of(&config)).await?;
+    // A data dir no server has opened yet has no read models: made empty, there is nothing due.
+    roster_projections::catalog::ensure(&roster.sql, &roster_projections::projection::all())
+        .await?;
     let now = now.unwrap_or_else(|| roster.clock.now());
     let report = roster_workers::reminders::run(roster, &queues, &config, now, dry_run).await?;
     if json {

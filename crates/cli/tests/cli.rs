@@ -256,3 +256,64 @@ async fn codes_generate_prints_a_batch_once_as_csv_and_the_codes_join_the_plan()
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("plan tin not found"));
 }
+
+#[tokio::test]
+async fn remind_run_lists_what_is_due_and_stores_each_reminder_once() {
+    use roster_domain::membership::{
+        ActivateMembership, JoinStanding, MembershipCommand, OpenMembership,
+    };
+    use roster_domain::plan::{Interval, Price};
+    let dir = tempfile::tempdir().unwrap();
+    let member = register(dir.path(), "reminded@example.com").await;
+    let end = {
+        let settings = Settings::in_dir(dir.path());
+        let roster = roster_app::open(settings, Arc::new(SystemClock), Arc::new(V7Ids))
+            .await
+            .unwrap();
+        let (membership, payment) = (Uuid::now_v7(), Uuid::now_v7());
+        let meta = CommandMeta::new(ActorRef::System);
+        let open = MembershipCommand::Open(OpenMembership {
+            membership_id: membership,
+            member_id: member,
+            plan_id: Uuid::now_v7(),
+            plan_slug: "gold".into(),
+            price: Some(Price {
+                currency: "EUR".into(),
+                amount: 900,
+                interval: Interval::Month,
+            }),
+            content_tags: Vec::new(),
+            standing: JoinStanding::Placed,
+            payment_id: Some(payment),
+            payment_method: Some("pm_card_visa".into()),
+            access_code_batch: None,
+        });
+        let commands = &roster.commands;
+        let execute =
+            |command| commands.execute::<roster_domain::Membership>(membership, command, &meta);
+        execute(&open).await.unwrap();
+        let activate = MembershipCommand::Activate(ActivateMembership {
+            payment_id: Some(payment),
+        });
+        execute(&activate).await.unwrap().state.period_end.unwrap()
+    };
+    stdout_of(dir.path(), &["replay"]);
+    let at = (end - chrono::Duration::days(7) + chrono::Duration::hours(1)).to_rfc3339();
+    let listed = stdout_of(
+        dir.path(),
+        &["remind", "run", "--dry-run", "--now", &at, "--json"],
+    );
+    let report: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(report["due"][0]["days_before"], 7, "{report}");
+    assert_eq!(report["enqueued"], 0);
+    let stored = stdout_of(dir.path(), &["remind", "run", "--now", &at]);
+    assert!(
+        stored.contains("1 due of 1") && stored.contains("1 stored"),
+        "{stored}"
+    );
+    let again = stdout_of(dir.path(), &["remind", "run", "--now", &at]);
+    assert!(again.contains("0 stored"), "{again}");
+    let early = (end - chrono::Duration::days(8)).to_rfc3339();
+    let none = stdout_of(dir.path(), &["remind", "run", "--dry-run", "--now", &early]);
+    assert!(none.contains("0 due of 0"), "{none}");
+}
