@@ -257,6 +257,13 @@ impl Memberships {
         meta: &CommandMeta,
     ) -> Result<MembershipView, AppError> {
         let membership = self.get(membership_id).await?.state;
+        if let roster_store::ActorRef::Member(actor) = meta.actor
+            && membership.member_id != Some(actor)
+        {
+            return Err(AppError::Domain(DomainError::NotAllowed {
+                reason: "a member may claim only their own offer".into(),
+            }));
+        }
         if membership.status.is_ended() {
             return Err(AppError::Domain(DomainError::InvalidState {
                 message: "the membership has ended: there is no offer to claim".into(),

@@ -152,6 +152,13 @@ async fn a_full_plan_queues_offers_a_freed_place_and_passes_an_unclaimed_one_on(
     let third = api.get(&third_path).send().await;
     assert_eq!(third.expect(200)["waitlist_position"], 1);
 
+    // Nobody claims another member's offer.
+    api.post(&format!("{second_path}/claim"), json!({}))
+        .actor(members[2])
+        .send()
+        .await
+        .expect_problem(403, "forbidden");
+
     // The mailed link: the page says what the button does; pressing it takes the place.
     let second_id: Uuid = id_of(&joined[1]).parse().unwrap();
     let expires_at = chrono::DateTime::parse_from_rfc3339(expires_at)
