@@ -28,6 +28,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 #[derive(Clone, Default)]
 pub struct Health {
     parts: Arc<Mutex<BTreeMap<String, PartHealth>>>,
+    /// Woken on every change, for [`Health::wait_until`].
+    changed: Arc<tokio::sync::Notify>,
 }
 
 /// One part's state, for `/health/ready`.
@@ -60,6 +62,26 @@ impl Health {
             restarts: 0,
         });
         change(part);
+        drop(parts);
+        self.changed.notify_waiters();
+    }
+
+    /// Waits until `done` holds for the parts, at most `within`; answers whether it did. A
+    /// restart follows a pause on the runtime's clock (the supervisor's back-off), which only
+    /// passing time ends: this wakes on each change rather than polling.
+    pub async fn wait_until(&self, within: Duration, done: impl Fn(&[PartHealth]) -> bool) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if done(&self.parts()) {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return done(&self.parts());
+            }
+        }
     }
 
     /// Every part, by name.

@@ -1,6 +1,8 @@
 //! The reactor loop: one job per event however often the event is delivered, a start at the
 //! head of the log, and a checkpoint of its own.
 
+use std::time::Duration;
+
 use roster_app::clock::Clock;
 use roster_workers::job::Job;
 use roster_workers::jobs::verification_email::VerificationEmail;
@@ -112,20 +114,15 @@ async fn a_worker_whose_queue_database_failed_is_started_again() {
         .await
         .unwrap();
     // Longer than the 5 s busy timeout: the workers' next fetch fails.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !workers
+    let restarted = workers
         .health()
-        .parts()
-        .iter()
-        .any(|p| p.name == VerificationEmail::QUEUE && p.restarts > 0)
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{:?}",
-            workers.health().parts()
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+        .wait_until(Duration::from_secs(30), |parts| {
+            parts
+                .iter()
+                .any(|p| p.name == VerificationEmail::QUEUE && p.restarts > 0)
+        })
+        .await;
+    assert!(restarted, "{:?}", workers.health().parts());
     sqlx::raw_sql("ROLLBACK")
         .execute(&mut blocker)
         .await
@@ -137,14 +134,12 @@ async fn a_worker_whose_queue_database_failed_is_started_again() {
     assert_eq!(sink.messages().len(), 1);
     // Every worker whose fetch failed is started again after its own pause (they failed at
     // slightly different moments), so wait for the last restart rather than expect it done.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let parts = workers.health().parts();
-        if parts.iter().all(|p| p.failure.is_none()) {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{parts:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let running = workers
+        .health()
+        .wait_until(Duration::from_secs(30), |parts| {
+            parts.iter().all(|p| p.failure.is_none())
+        })
+        .await;
+    assert!(running, "{:?}", workers.health().parts());
     workers.shutdown().await;
 }

@@ -69,6 +69,19 @@ async fn join(api: &TestApi, member: Uuid, body: Value) -> crate::support::Answe
     api.post(&path, body).send().await
 }
 
+fn monthly() -> Value {
+    json!({ "currency": "EUR", "amount": 1500, "interval": "month" })
+}
+
+/// A new member joined to the monthly `gold` plan with a card that pays: the 201 body.
+async fn paid_join(api: &TestApi, email: &str) -> (Uuid, Value) {
+    plan(api, "gold", monthly(), None).await;
+    let member = api.active_member(email).await;
+    let body = json!({ "plan": "gold", "payment_method": "pm_card_visa" });
+    let joined = join(api, member, body).await;
+    (member, joined.expect(201).clone())
+}
+
 fn id_of(answer: &Value) -> String {
     answer["membership_id"].as_str().unwrap().to_owned()
 }
@@ -77,21 +90,7 @@ async fn a_paid_join_is_pending_until_its_payment_then_active(backend: Backend) 
     let api = spawn_api(backend).await;
     let stripe = LocalStripe::start();
     let drain = drain(&api, Some(&stripe)).await;
-    plan(
-        &api,
-        "gold",
-        json!({ "currency": "EUR", "amount": 1500, "interval": "month" }),
-        None,
-    )
-    .await;
-    let member = api.active_member("gold@example.com").await;
-    let joined = join(
-        &api,
-        member,
-        json!({ "plan": "gold", "payment_method": "pm_card_visa" }),
-    )
-    .await;
-    let joined = joined.expect(201).clone();
+    let (member, joined) = paid_join(&api, "gold@example.com").await;
     assert_eq!(joined["status"], "pending_payment");
     assert_eq!(joined["price"]["amount"], 1500);
     let path = format!("/v1/memberships/{}", id_of(&joined));
@@ -221,8 +220,9 @@ async fn a_full_plan_queues_offers_a_freed_place_and_passes_an_unclaimed_one_on(
         ),
         (Some(0), Some(0))
     );
-    // Claiming through the API after the window: the offer is gone.
-    api.post(&format!("{third_path}/claim"), json!({}))
+    // Claiming through the API after the window (no body: the card on file): the offer is
+    // gone.
+    api.call(Method::POST, &format!("{third_path}/claim"))
         .send()
         .await
         .expect_problem(409, "invalid-state");
@@ -279,13 +279,7 @@ async fn content_access_follows_the_membership(backend: Backend) {
 
 async fn bad_joins_are_refused_with_stable_problem_types(backend: Backend) {
     let api = spawn_api(backend).await;
-    plan(
-        &api,
-        "gold",
-        json!({ "currency": "EUR", "amount": 1500, "interval": "month" }),
-        None,
-    )
-    .await;
+    plan(&api, "gold", monthly(), None).await;
     let member = api.active_member("bad@example.com").await;
     let problem = join(&api, member, json!({ "plan": "gold" })).await;
     assert_eq!(
@@ -334,6 +328,25 @@ async fn bad_joins_are_refused_with_stable_problem_types(backend: Backend) {
         .send()
         .await
         .expect_problem(404, "not-found");
+    // A plan priced in two currencies: the one asked for, in any case.
+    let body = json!({
+        "name": "Duo",
+        "prices": [monthly(), { "currency": "JPY", "amount": 1800, "interval": "month" }],
+    });
+    api.call(Method::PUT, "/v1/plans/duo")
+        .json(body)
+        .send()
+        .await
+        .expect(201);
+    let joined = join(
+        &api,
+        member,
+        json!({ "plan": "duo", "currency": "jpy", "payment_method": "pm_card_visa" }),
+    )
+    .await;
+    let joined = joined.expect(201);
+    assert_eq!(joined["price"]["currency"], "JPY");
+    assert_eq!(joined["status"], "pending_payment");
 }
 
 async fn a_hundred_members_racing_for_the_last_three_places(backend: Backend) {
@@ -381,21 +394,8 @@ async fn a_renewal_declined_until_the_re_attempts_run_out_lapses_and_revokes_acc
     let api = spawn_api(backend).await;
     let stripe = LocalStripe::start();
     let drain = drain(&api, Some(&stripe)).await;
-    plan(
-        &api,
-        "gold",
-        json!({ "currency": "EUR", "amount": 1500, "interval": "month" }),
-        None,
-    )
-    .await;
-    let member = api.active_member("dunning@example.com").await;
-    let joined = join(
-        &api,
-        member,
-        json!({ "plan": "gold", "payment_method": "pm_card_visa" }),
-    )
-    .await;
-    let path = format!("/v1/memberships/{}", id_of(joined.expect(201)));
+    let (member, joined) = paid_join(&api, "dunning@example.com").await;
+    let path = format!("/v1/memberships/{}", id_of(&joined));
     drain.run_due().await.unwrap();
     let access = || async {
         let head = api.head().await;
@@ -419,7 +419,7 @@ async fn a_renewal_declined_until_the_re_attempts_run_out_lapses_and_revokes_acc
     let period_end = api
         .roster
         .memberships
-        .get(id_of(joined.expect(201)).parse().unwrap())
+        .get(id_of(&joined).parse().unwrap())
         .await
         .unwrap()
         .state
