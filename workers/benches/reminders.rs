@@ -88,6 +88,8 @@ async fn main() {
                     waitlist_position: None,
                     offer_expires_at: None,
                     reminded: None,
+                    joined_at: Some(now + offset - year),
+                    ended_at: None,
                     position: u64::try_from(*i).unwrap(),
                 };
                 Stmt::new(

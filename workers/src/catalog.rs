@@ -16,15 +16,18 @@ use crate::jobs::membership_step::MembershipStep;
 use crate::jobs::membership_timer::MembershipTimer;
 use crate::jobs::offer_mail::OfferMail;
 use crate::jobs::payment_mail::PaymentMail;
+use crate::jobs::referral_reward::ReferralReward;
 use crate::jobs::refund_payment::RefundPayment;
 use crate::jobs::reminder_mail::ReminderMail;
 use crate::jobs::reminder_run::ReminderRun;
 use crate::jobs::verification_email::VerificationEmail;
 use crate::jobs::welcome_email::WelcomeEmail;
 use crate::reactor::Reactor;
+use crate::reactors::grants::GrantsReactor;
 use crate::reactors::mail::MailReactor;
 use crate::reactors::memberships::MembershipsReactor;
 use crate::reactors::payments::PaymentsReactor;
+use crate::reactors::referrals::ReferralsReactor;
 use crate::supervise::{self, Health};
 
 /// One job type, its type erased: its queue, how to run one stored payload, and how to start
@@ -83,6 +86,8 @@ impl Catalog {
             .reactor(MailReactor)
             .reactor(PaymentsReactor)
             .reactor(MembershipsReactor)
+            .reactor(GrantsReactor)
+            .reactor(ReferralsReactor)
             .job::<VerificationEmail>()
             .job::<WelcomeEmail>()
             .job::<ChargePayment>()
@@ -93,6 +98,7 @@ impl Catalog {
             .job::<OfferMail>()
             .job::<ReminderRun>()
             .job::<ReminderMail>()
+            .job::<ReferralReward>()
     }
 
     pub fn reactor(mut self, reactor: impl Reactor) -> Self {

@@ -7,6 +7,10 @@
 //! when it sends, so nothing goes to a membership renewed, cancelled or lapsed meanwhile, and it
 //! records the reminder on the membership's stream.
 //!
+//! The same run settles what is overdue: an active membership whose period has ended (its
+//! timer late or lost) gets its period-end step now, which renews it or ends it; the step
+//! checks the membership, so settling twice does nothing more.
+//!
 //! The run falls due daily ([`ReminderRun`](crate::jobs::reminder_run::ReminderRun)) and
 //! `roster remind run [--dry-run] [--now T]` runs it by hand.
 
@@ -19,6 +23,7 @@ use uuid::Uuid;
 
 use crate::config::WorkerConfig;
 use crate::job::{Cause, Enqueue};
+use crate::jobs::membership_timer::{MembershipTimer, Timer};
 use crate::jobs::reminder_mail::ReminderMail;
 use crate::queue::{QueueError, Queues};
 
@@ -42,6 +47,9 @@ pub struct ReminderReport {
     /// Jobs stored by this run (0 on a dry run; fewer than `due` when a run already stored
     /// them).
     pub enqueued: usize,
+    /// Active memberships whose period had ended: their period-end step was stored (not on a
+    /// dry run).
+    pub overdue: Vec<Uuid>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,8 +100,27 @@ pub async fn run(
 ) -> Result<ReminderReport, ReminderError> {
     let read_models = ReadModels::open(roster).await?;
     let (looked_at, due) = due(&read_models, &config.reminder_days, now).await?;
+    let overdue = read_models.memberships_overdue(now).await?;
     let mut enqueued = 0;
     if !dry_run {
+        for membership in &overdue {
+            let Some(period_end) = membership.period_end else {
+                continue;
+            };
+            let timer = Timer::PeriodEnd {
+                membership_id: membership.membership_id,
+                period_end,
+            };
+            let name = format!("period-end/{}", membership.membership_id);
+            let cause = Cause::scheduled(&name, period_end);
+            queues
+                .push(
+                    &Enqueue::of(&MembershipTimer { timer, cause })?,
+                    config,
+                    now,
+                )
+                .await?;
+        }
         for reminder in &due {
             let job = ReminderMail {
                 membership_id: reminder.membership_id,
@@ -111,6 +138,7 @@ pub async fn run(
         looked_at,
         due = due.len(),
         enqueued,
+        overdue = overdue.len(),
         dry_run,
         "reminder run"
     );
@@ -119,6 +147,7 @@ pub async fn run(
         looked_at,
         due,
         enqueued,
+        overdue: overdue.iter().map(|m| m.membership_id).collect(),
     })
 }
 

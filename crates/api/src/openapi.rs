@@ -5,7 +5,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::problem::{Problem, ProblemType};
-use crate::routes::{audit, check, members, memberships, ops, orgs, payments, plans, webhooks};
+use crate::routes::{
+    audit, check, members, memberships, ops, orgs, payments, plans, reports, webhooks,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,16 +20,16 @@ use crate::routes::{audit, check, members, memberships, ops, orgs, payments, pla
     ),
     paths(
         ops::live, ops::ready, ops::metrics, ops::openapi,
-        members::register, members::verification::confirm, members::get, members::list::list, members::edit,
+        members::register, members::verification::confirm, members::get, members::referral_code, members::list::list, members::edit,
         members::suspend, members::reactivate, members::erase, members::verification::resend_verification,
-        orgs::create, orgs::view::get, orgs::change_seat_limit, orgs::add_member, orgs::remove_member,
+        orgs::create, orgs::view::get, orgs::change_seat_limit, orgs::change_package, orgs::end_package, orgs::add_member, orgs::remove_member,
         orgs::assign_role, orgs::revoke_role, orgs::define_role, orgs::groups::create_group,
         orgs::groups::grant_group_role, orgs::groups::revoke_group_role, orgs::groups::join_group, orgs::groups::leave_group,
         payments::request, payments::record_offline, payments::get, payments::list, payments::refund, payments::change_method, webhooks::stripe,
         plans::define, plans::get, plans::list, plans::retire,
         memberships::join, memberships::get, memberships::list, memberships::cancel, memberships::claim,
         memberships::change_method,
-        check::check, audit::audit,
+        check::check, audit::audit, reports::memberships, reports::access_review,
     ),
     components(schemas(Problem, ProblemType)),
     modifiers(&ApiKeyAuth),
@@ -39,6 +41,7 @@ use crate::routes::{audit, check, members, memberships, ops, orgs, payments, pla
         (name = "memberships", description = "Joining plans, waiting lists and offers, cancelling"),
         (name = "permissions", description = "Permission and content checks, permissions also at a past instant"),
         (name = "audit", description = "Who did what, from the log"),
+        (name = "reports", description = "Members per plan, joins and cancellations, revenue, waiting lists; the access review"),
         (name = "operations", description = "Health, metrics, this document"),
     )
 )]

@@ -1,8 +1,11 @@
 //! The organization use cases that reach beyond the organization's stream: an org command that
 //! names a member must name a registered one. Everything else is the aggregate's own decision.
 
-use roster_domain::org::{AddOrgMember, CreateOrg, CreateOrgGroup};
-use roster_domain::{OrgCommand, OrgState, Organization, seats_used};
+use roster_domain::org::{
+    AddOrgMember, ChangeOrgPackage, CreateOrg, CreateOrgGroup, OrgPackage, SettleOrgGrantExpiries,
+};
+use roster_domain::plan::plan_id;
+use roster_domain::{DomainError, OrgCommand, OrgState, Organization, Plan, seats_used};
 use uuid::Uuid;
 
 use crate::{AppError, CommandHandler, CommandMeta, Handled};
@@ -79,6 +82,62 @@ impl Orgs {
         let command = OrgCommand::CreateGroup(CreateOrgGroup { group_id, name });
         let handled = self.execute(org_id, &command, meta).await?;
         Ok((group_id, handled))
+    }
+
+    /// Puts the organization on the organization plan `plan` (an upgrade, a downgrade or a
+    /// change of package), or takes it off its package (`None`). The seat limit comes from the
+    /// plan now; choosing the package it is on again keeps the limit it got then (a plan's
+    /// later changes do not rewrite its holders' terms). The aggregate checks the actor's
+    /// `billing.plan.manage`; a downgrade keeps the seats already taken.
+    pub async fn change_package(
+        &self,
+        org_id: Uuid,
+        plan: Option<&str>,
+        meta: &CommandMeta,
+    ) -> Result<Handled<Organization>, AppError> {
+        let package = match plan {
+            Some(slug) => Some(self.package(org_id, slug).await?),
+            None => None,
+        };
+        let command = OrgCommand::ChangePackage(ChangeOrgPackage { package });
+        self.execute(org_id, &command, meta).await
+    }
+
+    /// The package `slug` gives this organization: the one it is on, or the plan's terms now.
+    async fn package(&self, org_id: Uuid, slug: &str) -> Result<OrgPackage, AppError> {
+        let current = self.get(org_id).await?.state.package;
+        if let Some(package) = current.filter(|p| p.plan == slug) {
+            return Ok(package);
+        }
+        let plan = self.commands.load::<Plan>(plan_id(slug)).await?.state;
+        let terms = plan.terms.as_ref().ok_or_else(|| AppError::NotFound {
+            what: format!("plan {slug}"),
+        })?;
+        if plan.retired {
+            return Err(DomainError::InvalidState {
+                message: format!("the plan {slug} is retired"),
+            }
+            .into());
+        }
+        let seat_limit = terms.seat_limit.ok_or_else(|| DomainError::InvalidInput {
+            field: "plan".into(),
+            reason: format!("{slug} is not an organization plan: it has no seat limit"),
+        })?;
+        Ok(OrgPackage {
+            plan: slug.to_owned(),
+            seat_limit,
+        })
+    }
+
+    /// Settles the direct grants whose expiry has passed (the scheduler's step when one falls
+    /// due); nothing when none has.
+    pub async fn settle_grant_expiries(
+        &self,
+        org_id: Uuid,
+        meta: &CommandMeta,
+    ) -> Result<Handled<Organization>, AppError> {
+        let command = OrgCommand::SettleGrantExpiries(SettleOrgGrantExpiries {});
+        self.execute(org_id, &command, meta).await
     }
 
     /// Any organization command. One that adds a member must name a registered one.

@@ -29,6 +29,7 @@ async fn register(roster: &Roster, email: &str) -> Result<Uuid, AppError> {
         company: None,
         location: None,
         verification: None,
+        referred_by: None,
     });
     roster
         .commands

@@ -75,6 +75,7 @@ fn register_command(member_id: Uuid, email: &str) -> MemberCommand {
         company: Some("Analytical Engines".into()),
         location: None,
         verification: None,
+        referred_by: None,
     })
 }
 

@@ -8,6 +8,7 @@ mod payments;
 mod projections;
 mod remind;
 mod replay;
+mod report;
 mod serve;
 mod settings;
 mod shutdown;
@@ -57,6 +58,9 @@ enum Command {
     /// Renewal reminders: `remind run` finds those due and stores their mails.
     #[command(subcommand)]
     Remind(remind::RemindCommand),
+    /// Operator reports: `report memberships`, `report access-review`.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
     /// Create, list and revoke API keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -91,6 +95,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(command) => keys::run(&roster, command).await,
         Command::Payments(command) => payments::run(&roster, command).await,
         Command::Remind(command) => remind::run(&roster, command).await,
+        Command::Report(command) => report::run(&roster, command).await,
         Command::Codes(command) => codes::run(&roster, command).await,
         Command::Replay(args) => replay::run(&roster, args).await,
         Command::Projections(command) => projections::run(&roster, command).await,

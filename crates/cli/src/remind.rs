@@ -57,5 +57,15 @@ pub async fn run(roster: &Roster, command: RemindCommand) -> anyhow::Result<()> 
         report.due.len(),
         report.looked_at
     );
+    if !report.overdue.is_empty() {
+        println!(
+            "{} active membership(s) past their period end: {}",
+            report.overdue.len(),
+            match dry_run {
+                true => "would be settled",
+                false => "settling stored",
+            }
+        );
+    }
     Ok(())
 }

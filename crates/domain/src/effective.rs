@@ -86,6 +86,28 @@ pub fn held_roles(state: &OrgState, member_id: Uuid, at: DateTime<Utc>) -> Vec<H
     direct.chain(via_groups).collect()
 }
 
+/// The roles `member_id` holds at `at` that confer a privileged permission
+/// ([`is_privileged`](crate::permissions::is_privileged)), each with those permissions: what an
+/// access review lists.
+pub fn privileged_roles(
+    state: &OrgState,
+    member_id: Uuid,
+    at: DateTime<Utc>,
+) -> Vec<(HeldRole<'_>, Vec<&str>)> {
+    held_roles(state, member_id, at)
+        .into_iter()
+        .filter_map(|held| {
+            let permissions: Vec<&str> = state
+                .role(held.role)?
+                .permissions()
+                .into_iter()
+                .filter(|p| crate::permissions::is_privileged(p))
+                .collect();
+            (!permissions.is_empty()).then_some((held, permissions))
+        })
+        .collect()
+}
+
 /// Direct grants ∪ grants via groups, minus those expired at `at`, one entry per permission
 /// and origin, sorted by permission.
 pub fn effective_permissions(state: &OrgState, member_id: Uuid, at: DateTime<Utc>) -> Vec<Grant> {

@@ -166,6 +166,13 @@ pub fn builtin_role(name: &str) -> Option<&'static RoleTemplate> {
     BUILTIN_ROLES.iter().find(|role| role.name == name)
 }
 
+/// Whether `permission` is privileged: beyond what the built-in `member` role holds (billing,
+/// back-office users and roles, settings and API keys, domains, the business's customers,
+/// orders, reports). An access review lists who still holds such permissions.
+pub fn is_privileged(permission: &str) -> bool {
+    builtin_role(MEMBER).is_none_or(|member| !member.allows(permission))
+}
+
 /// Checks the shape `area.resource.action`: two or three dot-separated segments of `[a-z_]`.
 /// Two segments exist in the catalog too (`customers.view`).
 pub fn validate_permission_shape(permission: &str) -> Result<(), DomainError> {

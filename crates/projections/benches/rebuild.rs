@@ -154,6 +154,7 @@ async fn member(runtime: &Roster, i: usize) -> Uuid {
         company: Some("Acme".into()),
         location: Some("Lisbon".into()),
         verification: Some(ticket.clone()),
+        referred_by: None,
     });
     let edit = MemberCommand::EditProfile(EditMemberProfile {
         name: Some(format!("Member {i} renamed")),

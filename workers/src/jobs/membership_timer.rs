@@ -1,4 +1,5 @@
-//! What falls due at a time: an offer's claim window closing, a membership period ending.
+//! What falls due at a time: an offer's claim window closing, a membership period ending, a
+//! role grant expiring.
 //! Stored when the event that sets the time is handled, due at that time by Roster's clock
 //! (tests move the clock and drain), and checked against the streams when it runs: a period
 //! renewed or a membership cancelled meanwhile makes it do nothing.
@@ -23,6 +24,11 @@ pub enum Timer {
     PeriodEnd {
         membership_id: Uuid,
         period_end: DateTime<Utc>,
+    },
+    /// A direct role grant in the organization has expired: settle the expired grants.
+    GrantExpiry {
+        org_id: Uuid,
+        expires_at: DateTime<Utc>,
     },
 }
 
@@ -56,6 +62,12 @@ impl Job for MembershipTimer {
                     .end_period(membership_id, period_end, &meta)
                     .await
             }
+            Timer::GrantExpiry { org_id, .. } => ctx
+                .roster
+                .orgs
+                .settle_grant_expiries(org_id, &meta)
+                .await
+                .map(|_| ()),
         };
         finish(&self.timer, done)
     }

@@ -7,6 +7,7 @@ pub mod membership_step;
 pub mod membership_timer;
 pub mod offer_mail;
 pub mod payment_mail;
+pub mod referral_reward;
 pub mod refund_payment;
 pub mod reminder_mail;
 pub mod reminder_run;

@@ -22,7 +22,7 @@ pub mod verification;
 pub use list::{ListQuery, MemberPage, list};
 pub use types::{
     CommandHeaders, ConfirmRequest, EditRequest, MemberStatusDto, MemberView, MemberWritten,
-    RegisterRequest, SuspendRequest, VisibilityDto,
+    ReferralCodeView, ReferralView, RegisterRequest, SuspendRequest, VisibilityDto,
 };
 pub use verification::{confirm, resend_verification};
 
@@ -42,6 +42,7 @@ pub async fn register(
         fields: body.fields,
         company: body.company,
         location: body.location,
+        referral_code: body.referral_code,
     };
     let handled = state.roster().members.register(form, &ctx.meta).await?;
     member_written(StatusCode::CREATED, &handled)
@@ -60,6 +61,22 @@ pub async fn get(
     MemberView::of(member_id, loaded.state, loaded.position)
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("member {member_id}")))
+}
+
+#[utoipa::path(get, path = "/v1/members/{member}/referral-code", tag = "members",
+    params(("member" = Uuid, Path)), security(("api_key" = ["queries"])),
+    responses((status = 200, body = ReferralCodeView), (status = 404, body = Problem, description = "not-found")))]
+pub async fn referral_code(
+    State(state): State<ApiState>,
+    _: Scoped<Queries>,
+    Path(member): Path<String>,
+) -> Result<Json<ReferralCodeView>, ApiError> {
+    let member_id = id("member", &member)?;
+    let referral_code = state.roster().members.referral_code(member_id).await?;
+    Ok(Json(ReferralCodeView {
+        member_id,
+        referral_code,
+    }))
 }
 
 #[utoipa::path(patch, path = "/v1/members/{member}", tag = "members", request_body = EditRequest,

@@ -9,6 +9,7 @@ pub mod ops;
 pub mod orgs;
 pub mod payments;
 pub mod plans;
+pub mod reports;
 pub mod webhooks;
 
 use axum::Json;
@@ -43,6 +44,10 @@ pub fn routes() -> Router<ApiState> {
                 .delete(members::erase),
         )
         .route(
+            "/v1/members/{member}/referral-code",
+            get(members::referral_code),
+        )
+        .route(
             "/v1/members/{member}/memberships",
             post(memberships::join).get(memberships::list),
         )
@@ -67,6 +72,10 @@ pub fn routes() -> Router<ApiState> {
         .route("/v1/orgs", post(orgs::create))
         .route("/v1/orgs/{org}", get(orgs::get))
         .route("/v1/orgs/{org}/seat-limit", put(orgs::change_seat_limit))
+        .route(
+            "/v1/orgs/{org}/package",
+            put(orgs::change_package).delete(orgs::end_package),
+        )
         .route("/v1/orgs/{org}/members", post(orgs::add_member))
         .route(
             "/v1/orgs/{org}/members/{member}",
@@ -112,6 +121,8 @@ pub fn routes() -> Router<ApiState> {
         .route("/v1/webhooks/stripe", post(webhooks::stripe))
         .route("/v1/check", get(check::check))
         .route("/v1/audit", get(audit::audit))
+        .route("/v1/reports/memberships", get(reports::memberships))
+        .route("/v1/reports/access-review", get(reports::access_review))
 }
 
 /// How long a read waits for a read model to reach `min_position`.

@@ -44,6 +44,13 @@ pub struct SeatLimitRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct PackageRequest {
+    /// The slug of an organization plan (one with a seat limit).
+    pub plan: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AddMemberRequest {
     pub member_id: Uuid,
     pub role: String,
@@ -148,6 +155,54 @@ pub async fn change_seat_limit(
         seat_limit: body.seat_limit,
     });
     let handled = execute(&state, org_id, command, &ctx.meta).await?;
+    Ok(written(
+        StatusCode::OK,
+        handled.position,
+        OrgWritten::new(org_id, handled.position),
+    ))
+}
+
+#[utoipa::path(put, path = "/v1/orgs/{org}/package", tag = "orgs", request_body = PackageRequest,
+    params(("org" = Uuid, Path), CommandHeaders), security(("api_key" = ["commands"])),
+    responses((status = 200, body = OrgWritten, description = "The organization is on the plan; its seat limit is the plan's. A lower limit keeps the seats already taken and refuses new ones."),
+        (status = 403, body = Problem, description = "forbidden: the actor lacks billing.plan.manage"),
+        (status = 404, body = Problem, description = "not-found: the organization or the plan"),
+        (status = 409, body = Problem, description = "invalid-state: the plan is retired"),
+        (status = 422, body = Problem, description = "invalid-input: not an organization plan")))]
+pub async fn change_package(
+    State(state): State<ApiState>,
+    ctx: CommandCtx,
+    Path(org): Path<String>,
+    JsonBody(body): JsonBody<PackageRequest>,
+) -> Result<Response, ApiError> {
+    let org_id = id("organization", &org)?;
+    let orgs = &state.roster().orgs;
+    let handled = orgs
+        .change_package(org_id, Some(&body.plan), &ctx.meta)
+        .await?;
+    Ok(written(
+        StatusCode::OK,
+        handled.position,
+        OrgWritten::new(org_id, handled.position),
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/orgs/{org}/package", tag = "orgs",
+    params(("org" = Uuid, Path), CommandHeaders), security(("api_key" = ["commands"])),
+    responses((status = 200, body = OrgWritten, description = "Off its package: the organization's own seat limit counts again, seats already taken stay."),
+        (status = 403, body = Problem, description = "forbidden: the actor lacks billing.plan.manage"),
+        (status = 404, body = Problem, description = "not-found")))]
+pub async fn end_package(
+    State(state): State<ApiState>,
+    ctx: CommandCtx,
+    Path(org): Path<String>,
+) -> Result<Response, ApiError> {
+    let org_id = id("organization", &org)?;
+    let handled = state
+        .roster()
+        .orgs
+        .change_package(org_id, None, &ctx.meta)
+        .await?;
     Ok(written(
         StatusCode::OK,
         handled.position,

@@ -13,6 +13,7 @@ mod members;
 mod memberships;
 mod openapi;
 mod orgs;
+mod packages;
 mod payments;
 mod plans;
 mod problems;

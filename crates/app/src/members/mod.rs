@@ -4,6 +4,7 @@
 //! themselves are the domain's, or written here where they span more than one stream.
 
 mod erasure;
+mod referrals;
 mod throttle;
 pub mod tickets;
 
@@ -34,6 +35,8 @@ pub struct Registration {
     pub fields: std::collections::BTreeMap<String, String>,
     pub company: Option<String>,
     pub location: Option<String>,
+    /// Another member's referral code: they are recorded as the referrer.
+    pub referral_code: Option<String>,
 }
 
 /// The member use cases. Cheap to clone.
@@ -92,6 +95,10 @@ impl Members {
         form: Registration,
         meta: &CommandMeta,
     ) -> Result<Handled<Member>, AppError> {
+        let referred_by = match form.referral_code.as_deref() {
+            Some(code) => Some(self.referrer(code).await?),
+            None => None,
+        };
         let member_id = self.commands.new_id();
         let command = MemberCommand::Register(RegisterMember {
             member_id,
@@ -101,10 +108,14 @@ impl Members {
             company: form.company,
             location: form.location,
             verification: Some(self.tickets.ticket(member_id)),
+            referred_by,
         });
-        self.commands
+        let handled = self
+            .commands
             .execute::<Member>(member_id, &command, meta)
-            .await
+            .await?;
+        self.record_code(member_id).await;
+        Ok(handled)
     }
 
     /// Issues a new token (its mail follows from a worker); older links stop working. How often

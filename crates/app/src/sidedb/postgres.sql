@@ -71,3 +71,11 @@ CREATE TABLE IF NOT EXISTS access_codes (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS access_codes_batch ON access_codes (batch_id);
+
+-- Referral codes: each member's code (derived from their id with a key of Roster's) and whose
+-- it is, so that a registration can name its referrer by the code.
+CREATE TABLE IF NOT EXISTS referral_codes (
+    code       TEXT PRIMARY KEY,
+    member_id  TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);

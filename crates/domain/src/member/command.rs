@@ -21,6 +21,7 @@ crate::tagged_enum! {
         IssueVerification(IssueMemberVerification) = "IssueMemberVerification",
         RecordVerificationEmailSent(RecordVerificationEmailSent) = "RecordVerificationEmailSent",
         RecordVerificationEmailFailed(RecordVerificationEmailFailed) = "RecordVerificationEmailFailed",
+        RewardReferral(RewardMemberReferral) = "RewardMemberReferral",
     }
 }
 
@@ -44,6 +45,18 @@ pub struct RegisterMember {
     /// [`IssueMemberVerification`].
     #[serde(default)]
     pub verification: Option<VerificationTicket>,
+    /// The member whose referral code the newcomer registered with (the application resolves
+    /// the code).
+    #[serde(default)]
+    pub referred_by: Option<Uuid>,
+}
+
+/// Records the referrer's reward for a member they referred, on that member's first
+/// successful payment; once per referred member. Sent by a worker, addressed to the referrer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RewardMemberReferral {
+    pub referred_member_id: Uuid,
+    pub payment_id: Uuid,
 }
 
 /// A verification token to issue, as the application prepared it. The token itself is never

@@ -3,10 +3,12 @@
 
 use uuid::Uuid;
 
-use super::command::{EditMemberProfile, MemberCommand, RegisterMember, SuspendMember};
+use super::command::{
+    EditMemberProfile, MemberCommand, RegisterMember, RewardMemberReferral, SuspendMember,
+};
 use super::event::{
     MemberErasureRequested, MemberEvent, MemberPersonal, MemberProfileChanges, MemberProfileEdited,
-    MemberReactivated, MemberRegistered, MemberSuspended,
+    MemberReactivated, MemberReferralRewarded, MemberRegistered, MemberSuspended,
 };
 use super::state::{MemberState, MemberStatus};
 use super::{profile, verification};
@@ -51,6 +53,7 @@ pub(super) fn decide(
         MemberCommand::RecordVerificationEmailFailed(c) => {
             verification::record_failed(state, member_id()?, c, ctx)
         }
+        MemberCommand::RewardReferral(c) => reward_referral(state, member_id()?, c, ctx),
     }
 }
 
@@ -96,6 +99,12 @@ fn decide_register(
         return Err(DomainError::already_exists("member"));
     }
     let member_id = validate::uuid_v7("member_id", register.member_id)?;
+    if register.referred_by == Some(member_id) {
+        return Err(DomainError::invalid(
+            "referral_code",
+            "a member cannot refer themselves",
+        ));
+    }
     let registered = MemberEvent::Registered(MemberRegistered {
         member_id,
         personal: Some(MemberPersonal {
@@ -106,12 +115,39 @@ fn decide_register(
             location: profile::optional("location", register.location.as_deref())?,
         }),
         registered_at: ctx.now,
+        referred_by: register.referred_by,
     });
     let mut events = vec![registered];
     if let Some(ticket) = &register.verification {
         events.push(verification::issue(member_id, ticket, ctx)?);
     }
     Ok(events)
+}
+
+/// One reward per referred member: the first successful payment earns it, later ones nothing.
+fn reward_referral(
+    state: &MemberState,
+    member_id: Uuid,
+    c: &RewardMemberReferral,
+    ctx: &Ctx,
+) -> Result<Vec<MemberEvent>, DomainError> {
+    if state.referrals_rewarded.contains(&c.referred_member_id) {
+        return Ok(Vec::new());
+    }
+    if c.referred_member_id == member_id {
+        return Err(DomainError::invalid(
+            "referred_member_id",
+            "a member cannot refer themselves",
+        ));
+    }
+    Ok(vec![MemberEvent::ReferralRewarded(
+        MemberReferralRewarded {
+            member_id,
+            referred_member_id: c.referred_member_id,
+            payment_id: c.payment_id,
+            rewarded_at: ctx.now,
+        },
+    )])
 }
 
 /// An edit that changes nothing appends nothing, so repeating a request is harmless.

@@ -23,6 +23,7 @@ crate::tagged_enum! {
         VerificationIssued(MemberVerificationIssued) = "MemberVerificationIssued.v1",
         VerificationEmailSent(MemberVerificationEmailSent) = "MemberVerificationEmailSent.v1",
         VerificationEmailFailed(MemberVerificationEmailFailed) = "MemberVerificationEmailFailed.v1",
+        ReferralRewarded(MemberReferralRewarded) = "MemberReferralRewarded.v1",
     }
 }
 
@@ -42,6 +43,19 @@ pub struct MemberRegistered {
     /// `None` once the member's key is destroyed (crypto-shredding).
     pub personal: Option<MemberPersonal>,
     pub registered_at: DateTime<Utc>,
+    /// The member who referred them (by their referral code), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referred_by: Option<Uuid>,
+}
+
+/// The member (the referrer) earned a reward: `referred_member_id`, whom they referred, made
+/// their first successful payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MemberReferralRewarded {
+    pub member_id: Uuid,
+    pub referred_member_id: Uuid,
+    pub payment_id: Uuid,
+    pub rewarded_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -170,6 +184,7 @@ impl MemberEvent {
             Self::VerificationIssued(e) => e.member_id,
             Self::VerificationEmailSent(e) => e.member_id,
             Self::VerificationEmailFailed(e) => e.member_id,
+            Self::ReferralRewarded(e) => e.member_id,
         }
     }
 }

@@ -12,13 +12,13 @@ mod verification;
 pub use command::{
     ConfirmMemberEmail, EditMemberProfile, IssueMemberVerification, MemberCommand,
     ReactivateMember, RecordVerificationEmailFailed, RecordVerificationEmailSent, RegisterMember,
-    RequestMemberErasure, SuspendMember, VerificationTicket,
+    RequestMemberErasure, RewardMemberReferral, SuspendMember, VerificationTicket,
 };
 pub use event::{
     MailFailure, MailFailureKind, MemberEmailConfirmed, MemberErasureRequested, MemberEvent,
-    MemberPersonal, MemberProfileChanges, MemberProfileEdited, MemberReactivated, MemberRegistered,
-    MemberSuspended, MemberVerificationEmailFailed, MemberVerificationEmailSent,
-    MemberVerificationIssued,
+    MemberPersonal, MemberProfileChanges, MemberProfileEdited, MemberReactivated,
+    MemberReferralRewarded, MemberRegistered, MemberSuspended, MemberVerificationEmailFailed,
+    MemberVerificationEmailSent, MemberVerificationIssued,
 };
 pub use state::{MailOutcome, MemberState, MemberStatus, PendingVerification, Visibility};
 pub use verification::{RESEND_BURST, RESEND_INTERVAL, RESEND_WINDOW};

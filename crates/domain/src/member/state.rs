@@ -59,6 +59,10 @@ pub struct MemberState {
     /// When the most recent tokens were issued, oldest first (at most
     /// [`RECENT_ISSUES`]): the resend rate limit counts them.
     pub recent_issues: Vec<DateTime<Utc>>,
+    /// The member who referred them.
+    pub referred_by: Option<Uuid>,
+    /// Members they referred whose first payment earned them a reward.
+    pub referrals_rewarded: std::collections::BTreeSet<Uuid>,
 }
 
 /// How many issue times [`MemberState::recent_issues`] keeps.
@@ -90,6 +94,10 @@ pub(super) fn evolve(mut state: MemberState, event: &MemberEvent) -> MemberState
             state.status = MemberStatus::PendingConfirmation;
             state.personal = e.personal.clone();
             state.registered_at = Some(e.registered_at);
+            state.referred_by = e.referred_by;
+        }
+        MemberEvent::ReferralRewarded(e) => {
+            state.referrals_rewarded.insert(e.referred_member_id);
         }
         MemberEvent::EmailConfirmed(_) => {
             state.email_verified = true;

@@ -76,6 +76,10 @@ pub struct MembershipState {
     pub cancels_at: Option<DateTime<Utc>>,
     /// The reminder sent last: the end of the period it was about, and how many days ahead.
     pub reminded: Option<(DateTime<Utc>, u32)>,
+    /// When the member joined (the membership was opened).
+    pub opened_at: Option<DateTime<Utc>>,
+    /// When it ended (lapsed or cancelled).
+    pub ended_at: Option<DateTime<Utc>>,
 }
 
 impl MembershipState {
@@ -114,6 +118,7 @@ pub(super) fn evolve(mut state: MembershipState, event: &MembershipEvent) -> Mem
             state.content_tags.clone_from(&e.content_tags);
             state.pending_payment = e.payment_id;
             state.payment_method.clone_from(&e.payment_method);
+            state.opened_at = Some(e.opened_at);
             (state.status, state.joined_at_position) = match e.standing {
                 JoinStanding::Placed => (MembershipStatus::PendingPayment, None),
                 JoinStanding::Waitlisted { position } => {
@@ -145,19 +150,21 @@ pub(super) fn evolve(mut state: MembershipState, event: &MembershipEvent) -> Mem
             state.pending_payment = None;
         }
         MembershipEvent::PastDue(_) => state.status = MembershipStatus::PastDue,
-        MembershipEvent::Lapsed(_) => {
+        MembershipEvent::Lapsed(e) => {
             state.status = MembershipStatus::Lapsed;
             state.pending_payment = None;
+            state.ended_at = Some(e.at);
         }
         MembershipEvent::CancellationScheduled(e) => state.cancels_at = Some(e.effective_at),
         MembershipEvent::Reminded(e) => state.reminded = Some((e.period_end, e.days_before)),
         MembershipEvent::PaymentMethodChanged(e) => {
             state.payment_method = Some(e.payment_method.clone());
         }
-        MembershipEvent::Cancelled(_) => {
+        MembershipEvent::Cancelled(e) => {
             state.status = MembershipStatus::Cancelled;
             state.pending_payment = None;
             state.offer_expires_at = None;
+            state.ended_at = Some(e.at);
         }
     }
     state

@@ -5,6 +5,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::event::OrgPackage;
+
 crate::tagged_enum! {
     pub enum OrgCommand {
         Create(CreateOrg) = "CreateOrg",
@@ -19,6 +21,8 @@ crate::tagged_enum! {
         JoinGroup(JoinOrgGroup) = "JoinOrgGroup",
         LeaveGroup(LeaveOrgGroup) = "LeaveOrgGroup",
         ChangeSeatLimit(ChangeOrgSeatLimit) = "ChangeOrgSeatLimit",
+        ChangePackage(ChangeOrgPackage) = "ChangeOrgPackage",
+        SettleGrantExpiries(SettleOrgGrantExpiries) = "SettleOrgGrantExpiries",
     }
 }
 
@@ -119,8 +123,25 @@ pub struct LeaveOrgGroup {
     pub member_id: Uuid,
 }
 
-/// Changes the plan's seat limit; lowering it below the seats in use is refused.
+/// Changes the organization's own seat limit; lowering it below the seats in use is refused.
+/// Refused while the organization is on a package, whose plan sets the limit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ChangeOrgSeatLimit {
     pub seat_limit: u32,
 }
+
+/// Puts the organization on an organization plan (a package), moves it to another (upgrade or
+/// downgrade), or takes it off one (`package: None`, back to its own seat limit). The package's
+/// seat limit is the plan's at the time of the change, read by the application from the plan:
+/// a later change of the plan does not rewrite it. A lower limit keeps the seats already taken
+/// and refuses new ones. Needs `billing.plan.manage`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ChangeOrgPackage {
+    pub package: Option<OrgPackage>,
+}
+
+/// Direct grants whose expiry has passed are settled: each leaves the state with an
+/// `OrgRoleExpired` fact (nothing any check answers changes: an expired grant already counted
+/// for nothing). Sent by the scheduler when a grant's expiry falls due.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SettleOrgGrantExpiries {}

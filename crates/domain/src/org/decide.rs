@@ -4,8 +4,13 @@
 
 use uuid::Uuid;
 
-use super::command::{AddOrgMember, ChangeOrgSeatLimit, CreateOrg, OrgCommand, RemoveOrgMember};
-use super::event::{OrgCreated, OrgEvent, OrgMemberAdded, OrgMemberRemoved, OrgSeatLimitChanged};
+use super::command::{
+    AddOrgMember, ChangeOrgPackage, ChangeOrgSeatLimit, CreateOrg, OrgCommand, RemoveOrgMember,
+};
+use super::event::{
+    OrgCreated, OrgEvent, OrgMemberAdded, OrgMemberRemoved, OrgPackageChanged, OrgRoleExpired,
+    OrgSeatLimitChanged,
+};
 use super::state::OrgState;
 use super::{decide_groups, decide_roles, invariants, lookup, rights};
 use crate::permissions::{BILLING_PLAN_MANAGE, MEMBERS_USERS_MANAGE};
@@ -38,6 +43,8 @@ fn decide_command(
         OrgCommand::AddMember(c) => add_member(state, org()?, c, ctx)?,
         OrgCommand::RemoveMember(c) => remove_member(state, org()?, c, ctx)?,
         OrgCommand::ChangeSeatLimit(c) => return change_seat_limit(state, org()?, c, ctx),
+        OrgCommand::ChangePackage(c) => return change_package(state, org()?, c, ctx),
+        OrgCommand::SettleGrantExpiries(_) => return Ok(settle_expiries(state, org()?, ctx)),
         OrgCommand::DefineRole(c) => decide_roles::define(state, org()?, c, ctx)?,
         OrgCommand::AssignRole(c) => decide_roles::assign(state, org()?, c, ctx)?,
         OrgCommand::RevokeRole(c) => decide_roles::revoke(state, org()?, c, ctx)?,
@@ -115,6 +122,12 @@ fn change_seat_limit(
 ) -> Result<Vec<OrgEvent>, DomainError> {
     let seat_limit = seat_limit(c.seat_limit)?;
     rights::require(state, ctx, BILLING_PLAN_MANAGE)?;
+    if let Some(package) = &state.package {
+        return Err(DomainError::invalid_state(format!(
+            "the seat limit comes from the package `{}`: change the package instead",
+            package.plan
+        )));
+    }
     if seat_limit == state.seat_limit {
         return Ok(Vec::new());
     }
@@ -124,6 +137,49 @@ fn change_seat_limit(
         at: ctx.now,
     };
     Ok(vec![OrgEvent::SeatLimitChanged(event)])
+}
+
+/// Choosing the package it is already on appends nothing; a package's seat limit is at least 1.
+fn change_package(
+    state: &OrgState,
+    org_id: Uuid,
+    c: &ChangeOrgPackage,
+    ctx: &Ctx,
+) -> Result<Vec<OrgEvent>, DomainError> {
+    rights::require(state, ctx, BILLING_PLAN_MANAGE)?;
+    if let Some(package) = &c.package {
+        seat_limit(package.seat_limit)?;
+    }
+    if state.package == c.package {
+        return Ok(Vec::new());
+    }
+    let event = OrgPackageChanged {
+        org_id,
+        package: c.package.clone(),
+        at: ctx.now,
+    };
+    Ok(vec![OrgEvent::PackageChanged(event)])
+}
+
+/// One `OrgRoleExpired` per direct grant whose expiry is at or before now.
+fn settle_expiries(state: &OrgState, org_id: Uuid, ctx: &Ctx) -> Vec<OrgEvent> {
+    let mut events = Vec::new();
+    for (member_id, member) in &state.members {
+        for grant in &member.grants {
+            let Some(expired_at) = grant.expires_at.filter(|_| !grant.is_active(ctx.now)) else {
+                continue;
+            };
+            events.push(OrgEvent::RoleExpired(OrgRoleExpired {
+                org_id,
+                member_id: *member_id,
+                role: grant.role.clone(),
+                scope: grant.scope.clone(),
+                expired_at,
+                at: ctx.now,
+            }));
+        }
+    }
+    events
 }
 
 /// An organization always has its owner, who takes a seat, so a limit of zero is meaningless.

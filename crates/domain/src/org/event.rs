@@ -21,6 +21,8 @@ crate::tagged_enum! {
         GroupJoined(OrgGroupJoined) = "OrgGroupJoined.v1",
         GroupLeft(OrgGroupLeft) = "OrgGroupLeft.v1",
         SeatLimitChanged(OrgSeatLimitChanged) = "OrgSeatLimitChanged.v1",
+        PackageChanged(OrgPackageChanged) = "OrgPackageChanged.v1",
+        RoleExpired(OrgRoleExpired) = "OrgRoleExpired.v1",
     }
 }
 
@@ -130,6 +132,33 @@ pub struct OrgSeatLimitChanged {
     pub at: DateTime<Utc>,
 }
 
+/// An organization plan the organization is on, with the seat limit it gives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct OrgPackage {
+    /// The plan's slug.
+    pub plan: String,
+    pub seat_limit: u32,
+}
+
+/// The organization moved to `package`, or off its package (`None`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct OrgPackageChanged {
+    pub org_id: Uuid,
+    pub package: Option<OrgPackage>,
+    pub at: DateTime<Utc>,
+}
+
+/// A direct grant passed its expiry and was settled: it leaves the member's grants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct OrgRoleExpired {
+    pub org_id: Uuid,
+    pub member_id: Uuid,
+    pub role: String,
+    pub scope: Option<String>,
+    pub expired_at: DateTime<Utc>,
+    pub at: DateTime<Utc>,
+}
+
 impl OrgEvent {
     /// The organization the event is about.
     pub fn org_id(&self) -> Uuid {
@@ -146,6 +175,8 @@ impl OrgEvent {
             Self::GroupJoined(e) => e.org_id,
             Self::GroupLeft(e) => e.org_id,
             Self::SeatLimitChanged(e) => e.org_id,
+            Self::PackageChanged(e) => e.org_id,
+            Self::RoleExpired(e) => e.org_id,
         }
     }
 
@@ -157,6 +188,7 @@ impl OrgEvent {
             Self::MemberRemoved(e) => Some(e.member_id),
             Self::RoleAssigned(e) => Some(e.member_id),
             Self::RoleRevoked(e) => Some(e.member_id),
+            Self::RoleExpired(e) => Some(e.member_id),
             Self::GroupJoined(e) => Some(e.member_id),
             Self::GroupLeft(e) => Some(e.member_id),
             _ => None,

@@ -44,6 +44,12 @@ pub(super) fn evolve(mut state: OrgState, event: &OrgEvent) -> OrgState {
             }
         }
         OrgEvent::SeatLimitChanged(e) => state.seat_limit = e.seat_limit,
+        OrgEvent::PackageChanged(e) => state.package.clone_from(&e.package),
+        OrgEvent::RoleExpired(e) => {
+            if let Some(member) = state.members.get_mut(&e.member_id) {
+                member.grants.retain(|g| !g.is(&e.role, e.scope.as_deref()));
+            }
+        }
     }
     state
 }

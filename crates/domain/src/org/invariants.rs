@@ -60,7 +60,9 @@ fn ensure_an_owner_remains(before: &OrgState, after: &OrgState) -> Result<(), Do
 }
 
 /// Only a decision that makes things worse is refused: an organization that is over its limit
-/// (say, after a plan change outside this rule) may still remove members or raise the limit.
+/// (after a downgrade of its package, which keeps the seats already taken) may still remove
+/// members or raise the limit, and takes no one new into a seat. Lowering the organization's
+/// own limit below the seats in use is refused; a package change never is.
 fn ensure_seats(
     before: &OrgState,
     after: &OrgState,
@@ -68,10 +70,11 @@ fn ensure_seats(
 ) -> Result<(), DomainError> {
     let used_before = seats_used(before, now);
     let used_after = seats_used(after, now);
-    let worse = used_after > used_before || after.seat_limit < before.seat_limit;
-    if used_after > after.seat_limit && worse {
+    let own_limit_lowered = after.package.is_none() && after.seat_limit < before.seat_limit;
+    let worse = used_after > used_before || own_limit_lowered;
+    if used_after > after.limit() && worse {
         return Err(DomainError::SeatLimitReached {
-            limit: after.seat_limit,
+            limit: after.limit(),
         });
     }
     Ok(())

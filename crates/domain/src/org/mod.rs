@@ -1,5 +1,6 @@
-//! The organization aggregate: a team or company account with a seat limit, members holding
-//! roles directly or through groups, and custom roles. Streams are `org-<uuid>`.
+//! The organization aggregate: a team or company account with a seat limit (its own, or its
+//! package's: an organization plan), members holding roles directly or through groups, and
+//! custom roles. Streams are `org-<uuid>`.
 //!
 //! Invariants, enforced for every decision by `invariants::ensure`: seats used never rise
 //! above the seat limit, and at least one member holds `owner` directly, unscoped, with no
@@ -17,14 +18,14 @@ mod rights;
 mod state;
 
 pub use command::{
-    AddOrgMember, AssignOrgRole, ChangeOrgSeatLimit, CreateOrg, CreateOrgGroup, DefineOrgRole,
-    GrantOrgGroupRole, JoinOrgGroup, LeaveOrgGroup, OrgCommand, RemoveOrgMember,
-    RevokeOrgGroupRole, RevokeOrgRole,
+    AddOrgMember, AssignOrgRole, ChangeOrgPackage, ChangeOrgSeatLimit, CreateOrg, CreateOrgGroup,
+    DefineOrgRole, GrantOrgGroupRole, JoinOrgGroup, LeaveOrgGroup, OrgCommand, RemoveOrgMember,
+    RevokeOrgGroupRole, RevokeOrgRole, SettleOrgGrantExpiries,
 };
 pub use event::{
     OrgCreated, OrgEvent, OrgGroupCreated, OrgGroupJoined, OrgGroupLeft, OrgGroupRoleGranted,
-    OrgGroupRoleRevoked, OrgMemberAdded, OrgMemberRemoved, OrgRoleAssigned, OrgRoleDefined,
-    OrgRoleRevoked, OrgSeatLimitChanged,
+    OrgGroupRoleRevoked, OrgMemberAdded, OrgMemberRemoved, OrgPackage, OrgPackageChanged,
+    OrgRoleAssigned, OrgRoleDefined, OrgRoleExpired, OrgRoleRevoked, OrgSeatLimitChanged,
 };
 pub use invariants::{permanent_owners, seats_used};
 pub use state::{CustomRole, Group, GroupGrant, OrgMember, OrgState, RoleGrant, RoleRef};

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::event::OrgPackage;
 use crate::permissions::{RoleTemplate, builtin_role};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -14,7 +15,10 @@ pub struct OrgState {
     /// `None` until created.
     pub org_id: Option<Uuid>,
     pub name: String,
+    /// The organization's own seat limit, which counts while it is on no package.
     pub seat_limit: u32,
+    /// The organization plan it is on, whose seat limit counts instead.
+    pub package: Option<OrgPackage>,
     pub members: BTreeMap<Uuid, OrgMember>,
     /// Custom roles by name. Built-in roles are not stored: they exist in every organization.
     pub roles: BTreeMap<String, CustomRole>,
@@ -111,6 +115,13 @@ impl OrgState {
         builtin_role(name)
             .map(RoleRef::Builtin)
             .or_else(|| self.roles.get(name).map(RoleRef::Custom))
+    }
+
+    /// The seat limit in force: the package's, else the organization's own.
+    pub fn limit(&self) -> u32 {
+        self.package
+            .as_ref()
+            .map_or(self.seat_limit, |package| package.seat_limit)
     }
 
     pub fn is_member(&self, member_id: Uuid) -> bool {

@@ -35,6 +35,18 @@ pub enum Interval {
     Free,
 }
 
+impl Interval {
+    /// What `amount` charged at this interval comes to per month, in minor units, rounded half
+    /// up: a yearly price is a twelfth of it; a one-off or free price recurs not at all.
+    pub fn monthly(self, amount: u64) -> u64 {
+        match self {
+            Self::Month => amount,
+            Self::Year => amount / 12 + u64::from(amount % 12 >= 6),
+            Self::Once | Self::Free => 0,
+        }
+    }
+}
+
 /// A price in one currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Price {

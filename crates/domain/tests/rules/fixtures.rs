@@ -33,6 +33,7 @@ pub fn register_alice() -> RegisterMember {
         company: None,
         location: None,
         verification: None,
+        referred_by: None,
     }
 }
 
@@ -49,6 +50,7 @@ pub fn registered() -> MemberEvent {
         member_id: alice(),
         personal: Some(alice_personal()),
         registered_at: now(),
+        referred_by: None,
     })
 }
 

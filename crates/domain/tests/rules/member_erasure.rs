@@ -60,6 +60,7 @@ fn erased_personal_data_folds_without_panicking() {
             member_id: alice(),
             personal: None,
             registered_at: now(),
+            referred_by: None,
         }),
         confirmed(),
         MemberEvent::ProfileEdited(MemberProfileEdited {

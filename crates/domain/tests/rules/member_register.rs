@@ -77,6 +77,7 @@ fn all_personal_data_lives_in_the_personal_field() {
                 ..alice_personal()
             }),
             registered_at: now(),
+            referred_by: None,
         })]);
 }
 

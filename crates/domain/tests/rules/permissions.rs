@@ -151,3 +151,41 @@ fn a_well_formed_permission_outside_the_catalog_is_unknown() {
         "unknown-permission"
     );
 }
+
+#[test]
+fn privileged_permissions_are_those_beyond_the_member_role() {
+    use roster_domain::permissions::is_privileged;
+    for permission in [
+        "billing.plan.manage",
+        "members.roles.assign",
+        "settings.api_keys.manage",
+        "customers.view",
+        "reports.view",
+    ] {
+        assert!(is_privileged(permission), "{permission}");
+    }
+    for permission in ["content.pages.edit", "channels.read", "support.request"] {
+        assert!(!is_privileged(permission), "{permission}");
+    }
+}
+
+#[test]
+fn an_access_review_sees_owners_and_administrators_but_not_plain_members() {
+    use roster_domain::effective::privileged_roles;
+    let state = crate::support::given(crate::fixtures::staffed(5)).state();
+    let now = crate::support::now();
+    let roles = |member| {
+        privileged_roles(&state, member, now)
+            .into_iter()
+            .map(|(held, _)| held.role.to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(roles(crate::fixtures::owner()), ["owner"]);
+    assert_eq!(roles(crate::fixtures::admin()), ["administrator"]);
+    assert!(roles(crate::fixtures::bob()).is_empty());
+    let (_, permissions) = privileged_roles(&state, crate::fixtures::admin(), now)
+        .pop()
+        .unwrap();
+    assert!(permissions.contains(&"customers.view"));
+    assert!(!permissions.contains(&"content.pages.edit"));
+}

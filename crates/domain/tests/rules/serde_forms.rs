@@ -3,11 +3,12 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use roster_domain::member::{
     MailFailure, MailFailureKind, MemberCommand, MemberEvent, MemberProfileEdited,
-    MemberReactivated, MemberStatus, MemberVerificationEmailFailed, MemberVerificationEmailSent,
+    MemberReactivated, MemberReferralRewarded, MemberStatus, MemberVerificationEmailFailed,
+    MemberVerificationEmailSent,
 };
 use roster_domain::org::{
-    OrgEvent, OrgGroupLeft, OrgGroupRoleRevoked, OrgMemberRemoved, OrgRoleRevoked,
-    OrgSeatLimitChanged,
+    OrgEvent, OrgGroupLeft, OrgGroupRoleRevoked, OrgMemberRemoved, OrgPackage, OrgPackageChanged,
+    OrgRoleExpired, OrgRoleRevoked, OrgSeatLimitChanged,
 };
 use roster_domain::payment::{
     Decline, OfflineMethod, OfflinePaymentRecorded, PaymentAbandoned, PaymentAttemptFailed,
@@ -59,6 +60,12 @@ fn every_member_event() -> Vec<MemberEvent> {
             attempts: 7,
             failed_at: now(),
         }),
+        MemberEvent::ReferralRewarded(MemberReferralRewarded {
+            member_id: bob(),
+            referred_member_id: alice(),
+            payment_id: crate::support::v7(7),
+            rewarded_at: now(),
+        }),
     ]
 }
 
@@ -100,6 +107,22 @@ fn every_org_event() -> Vec<OrgEvent> {
         OrgEvent::SeatLimitChanged(OrgSeatLimitChanged {
             org_id,
             seat_limit: 5,
+            at,
+        }),
+        OrgEvent::PackageChanged(OrgPackageChanged {
+            org_id,
+            package: Some(OrgPackage {
+                plan: "team-5".into(),
+                seat_limit: 5,
+            }),
+            at,
+        }),
+        OrgEvent::RoleExpired(OrgRoleExpired {
+            org_id,
+            member_id: bob(),
+            role: "administrator".into(),
+            scope: None,
+            expired_at: at,
             at,
         }),
     ]

@@ -196,7 +196,10 @@ fn payment_summary(event: &PaymentEvent, state: &PaymentState) -> String {
 
 fn member_summary(event: &MemberEvent) -> String {
     match event {
-        MemberEvent::Registered(_) => "member registered".into(),
+        MemberEvent::Registered(e) => match e.referred_by {
+            Some(referrer) => format!("member registered (referred by {referrer})"),
+            None => "member registered".into(),
+        },
         MemberEvent::EmailConfirmed(_) => "email confirmed".into(),
         MemberEvent::ProfileEdited(e) => {
             let mut parts = Vec::new();
@@ -236,6 +239,10 @@ fn member_summary(event: &MemberEvent) -> String {
                 e.failure.kind.as_str()
             )
         }
+        MemberEvent::ReferralRewarded(e) => format!(
+            "referral rewarded: {} made their first payment ({})",
+            e.referred_member_id, e.payment_id
+        ),
     }
 }
 
@@ -269,6 +276,11 @@ fn org_summary(event: &OrgEvent) -> String {
         OrgEvent::GroupJoined(e) => format!("joined group {}", e.group_id),
         OrgEvent::GroupLeft(e) => format!("left group {}", e.group_id),
         OrgEvent::SeatLimitChanged(e) => format!("seat limit changed to {}", e.seat_limit),
+        OrgEvent::PackageChanged(e) => match &e.package {
+            Some(p) => format!("package changed to {} ({} seats)", p.plan, p.seat_limit),
+            None => "package ended".to_owned(),
+        },
+        OrgEvent::RoleExpired(e) => format!("role {} expired{}", e.role, scoped(&e.scope)),
     }
 }
 

@@ -40,6 +40,12 @@ pub struct MembershipRecord {
     /// ahead it went out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reminded: Option<Reminded>,
+    /// When the member joined.
+    #[serde(default)]
+    pub joined_at: Option<DateTime<Utc>>,
+    /// When it lapsed or was cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<DateTime<Utc>>,
     /// Global position of its latest event.
     pub position: u64,
 }
@@ -69,11 +75,13 @@ impl MembershipRecord {
                 period_end,
                 days_before,
             }),
+            joined_at: state.opened_at,
+            ended_at: state.ended_at,
             position,
         })
     }
 
-    fn status(&self) -> MembershipStatus {
+    pub fn status(&self) -> MembershipStatus {
         MembershipStatus::ALL
             .into_iter()
             .find(|s| s.as_str() == self.status)
@@ -128,6 +136,23 @@ impl ReadModels {
                 "SELECT record FROM memberships_v1 WHERE period_end > $1 AND period_end <= $2 \
                  AND status IN ('active', 'past_due') ORDER BY period_end, membership_id",
                 vec![Val::time(now), Val::time(until)],
+            )
+            .await?;
+        rows.iter().map(|row| record(row)).collect()
+    }
+
+    /// Active memberships whose period ended at or before `now`: a period end the timer that
+    /// settles it has not handled yet (it is late, or was lost), oldest first.
+    pub async fn memberships_overdue(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<MembershipRecord>, ProjectionError> {
+        let rows = self
+            .db()
+            .query(
+                "SELECT record FROM memberships_v1 WHERE period_end <= $1 AND status = 'active' \
+                 ORDER BY period_end, membership_id",
+                vec![Val::time(now)],
             )
             .await?;
         rows.iter().map(|row| record(row)).collect()

@@ -6,6 +6,7 @@ mod audit;
 mod memberships;
 mod payments;
 mod plans;
+mod reports;
 mod status;
 
 use std::time::{Duration, Instant};
@@ -18,6 +19,10 @@ pub use audit::{AuditEntry, AuditFilter};
 pub use memberships::{MembershipRecord, Reminded};
 pub use payments::{AttemptRecord, PaymentFilter, PaymentRecord, PaymentTotals, RefundRecord};
 pub use plans::{PlanRecord, PriceRecord};
+pub use reports::{
+    AccessReview, MembershipsReport, MonthRow, PlanStatusCount, RevenueRow, ReviewedMember,
+    ReviewedRole, WaitingRow,
+};
 pub use status::{ProjectionStatus, ShadowStatus};
 
 use crate::ProjectionError;

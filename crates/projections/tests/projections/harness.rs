@@ -81,6 +81,7 @@ impl Env {
             company: Some("Acme".into()),
             location: None,
             verification: None,
+            referred_by: None,
         });
         self.member(id, command).await;
         id

@@ -87,6 +87,7 @@ fn view(account: Account) -> Option<MemberView> {
             .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
             .map(|t| t.with_timezone(&Utc)),
         suspension_reason: account.suspension_reason,
+        referral: None,
         position: account.position,
     })
 }

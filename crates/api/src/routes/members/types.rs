@@ -50,6 +50,10 @@ pub struct RegisterRequest {
     pub company: Option<String>,
     #[serde(default)]
     pub location: Option<String>,
+    /// Another member's referral code: they are recorded as the referrer, and rewarded on
+    /// this member's first successful payment. A code nobody has is 422.
+    #[serde(default)]
+    pub referral_code: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -112,8 +116,28 @@ pub struct MemberView {
     pub visibility: VisibilityDto,
     pub registered_at: Option<DateTime<Utc>>,
     pub suspension_reason: Option<String>,
+    /// Who referred them and whom they were rewarded for: read from the member's stream, so
+    /// a single read has it and lists leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral: Option<ReferralView>,
     /// Position of the member's last event.
     pub position: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReferralView {
+    /// The member who referred them.
+    pub referred_by: Option<Uuid>,
+    /// Members they referred whose first payment earned them a reward.
+    pub rewarded_for: Vec<Uuid>,
+}
+
+/// A member's referral code.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReferralCodeView {
+    pub member_id: Uuid,
+    /// `XXXX-XXXX-XXXX` (Crockford base32; dashes and case do not matter when it is given).
+    pub referral_code: String,
 }
 
 impl MemberView {
@@ -137,6 +161,10 @@ impl MemberView {
             },
             registered_at: state.registered_at,
             suspension_reason: state.suspension_reason,
+            referral: Some(ReferralView {
+                referred_by: state.referred_by,
+                rewarded_for: state.referrals_rewarded.into_iter().collect(),
+            }),
             position,
         })
     }

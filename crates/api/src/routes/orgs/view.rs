@@ -15,13 +15,22 @@ use crate::problem::{ApiError, Problem};
 pub struct OrgView {
     pub org_id: Uuid,
     pub name: String,
+    /// The limit in force: the package's, else the organization's own.
     pub seat_limit: u32,
     pub seats_used: u32,
+    /// The organization plan it is on, if any.
+    pub package: Option<PackageView>,
     pub members: Vec<OrgMemberView>,
     pub roles: Vec<CustomRoleView>,
     pub groups: Vec<GroupView>,
     /// Position of the organization's last event.
     pub position: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PackageView {
+    pub plan: String,
+    pub seat_limit: u32,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -109,8 +118,12 @@ pub async fn get(
     Ok(Json(OrgView {
         org_id,
         name: org.name.clone(),
-        seat_limit: org.seat_limit,
+        seat_limit: org.limit(),
         seats_used: snapshot.seats_used,
+        package: org.package.as_ref().map(|p| PackageView {
+            plan: p.plan.clone(),
+            seat_limit: p.seat_limit,
+        }),
         members,
         roles,
         groups,
