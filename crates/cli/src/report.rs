@@ -1,4 +1,5 @@
-//! `roster report memberships` and `roster report access-review [--inactive-days N]`: the
+//! `roster report memberships` and `roster report access-review [--inactive-days N]` (each
+//! with `--json` and `--now T`): the
 //! operator reports `GET /v1/reports/...` answers, as a readable table or (`--json`) the same
 //! JSON document. They read the read models the serving process keeps; the table's last line
 //! says how far behind the log they are.
@@ -16,6 +17,9 @@ pub enum ReportCommand {
         /// One JSON document instead of tables.
         #[arg(long)]
         json: bool,
+        /// Report as of this instant (RFC 3339) instead of now.
+        #[arg(long)]
+        now: Option<DateTime<Utc>>,
     },
     /// Members with no activity for N days and the privileged roles they still hold.
     AccessReview {
@@ -24,6 +28,9 @@ pub enum ReportCommand {
         inactive_days: u32,
         #[arg(long)]
         json: bool,
+        /// Review as of this instant (RFC 3339) instead of now: idle days count up to it.
+        #[arg(long)]
+        now: Option<DateTime<Utc>>,
     },
 }
 
@@ -32,9 +39,9 @@ pub async fn run(roster: &Roster, command: ReportCommand) -> anyhow::Result<()> 
     roster_projections::catalog::ensure(&roster.sql, &roster_projections::projection::all())
         .await?;
     let read_models = ReadModels::open(roster).await?;
-    let now = roster.clock.now();
     let (json, projection) = match command {
-        ReportCommand::Memberships { json } => {
+        ReportCommand::Memberships { json, now } => {
+            let now = now.unwrap_or_else(|| roster.clock.now());
             let report = read_models.memberships_report(now).await?;
             match json {
                 true => println!("{}", serde_json::to_string_pretty(&report)?),
@@ -45,7 +52,9 @@ pub async fn run(roster: &Roster, command: ReportCommand) -> anyhow::Result<()> 
         ReportCommand::AccessReview {
             inactive_days,
             json,
+            now,
         } => {
+            let now = now.unwrap_or_else(|| roster.clock.now());
             let review = read_models
                 .access_review(roster, inactive_days, now)
                 .await?;

@@ -317,3 +317,66 @@ async fn remind_run_lists_what_is_due_and_stores_each_reminder_once() {
     let none = stdout_of(dir.path(), &["remind", "run", "--dry-run", "--now", &early]);
     assert!(none.contains("0 due of 0"), "{none}");
 }
+
+#[tokio::test]
+async fn report_access_review_lists_an_idle_owner_as_a_table_and_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let owner = register(dir.path(), "owner@example.com").await;
+    {
+        let settings = Settings::in_dir(dir.path());
+        let roster = roster_app::open(settings, Arc::new(SystemClock), Arc::new(V7Ids))
+            .await
+            .unwrap();
+        let org = roster_app::NewOrg {
+            name: "Acme".into(),
+            owner_id: owner,
+            seat_limit: 3,
+        };
+        let meta = CommandMeta::new(ActorRef::System);
+        roster.orgs.create(org, &meta).await.unwrap();
+    }
+    stdout_of(dir.path(), &["replay"]);
+    let later = (chrono::Utc::now() + chrono::Duration::days(100)).to_rfc3339();
+    let table = stdout_of(dir.path(), &["report", "access-review", "--now", &later]);
+    assert!(table.contains("privileged roles: 1"), "{table}");
+    assert!(
+        table.contains(&owner.to_string()) && table.contains("owner"),
+        "{table}"
+    );
+    assert!(
+        table.contains("Acme") && table.contains("read from audit_v1"),
+        "{table}"
+    );
+    let json = stdout_of(
+        dir.path(),
+        &[
+            "report",
+            "access-review",
+            "--inactive-days",
+            "30",
+            "--now",
+            &later,
+            "--json",
+        ],
+    );
+    let review: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(review["members"][0]["member_id"], owner.to_string());
+    assert_eq!(review["members"][0]["roles"][0]["role"], "owner");
+    let now = stdout_of(dir.path(), &["report", "access-review", "--json"]);
+    let review: serde_json::Value = serde_json::from_str(&now).unwrap();
+    assert_eq!(review["members"], serde_json::json!([]), "active today");
+
+    let memberships = stdout_of(dir.path(), &["report", "memberships"]);
+    assert!(
+        memberships.contains("PLAN") && memberships.contains("CURRENCY"),
+        "{memberships}"
+    );
+    let json = stdout_of(dir.path(), &["report", "memberships", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["by_plan_and_status"], serde_json::json!([]));
+    let output = roster(dir.path())
+        .args(["report", "access-review", "--inactive-days", "0"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+}

@@ -17,7 +17,9 @@ mod packages;
 mod payments;
 mod plans;
 mod problems;
+mod referrals;
 mod reminders;
+mod reports;
 #[path = "../../../../tests/support/smtp.rs"]
 mod smtp;
 #[path = "../../../../tests/support/stripe.rs"]

@@ -30,7 +30,7 @@ on_both_backends!(
 
 const PUBLIC_URL: &str = "https://members.example.com";
 
-async fn drain(api: &TestApi, stripe: Option<&LocalStripe>) -> Drain {
+pub(crate) async fn drain(api: &TestApi, stripe: Option<&LocalStripe>) -> Drain {
     let settings = roster_app::Settings {
         public_url: Some(PUBLIC_URL.into()),
         ..roster_app::Settings::default()
@@ -45,7 +45,7 @@ async fn drain(api: &TestApi, stripe: Option<&LocalStripe>) -> Drain {
         .drain()
 }
 
-async fn plan(api: &TestApi, slug: &str, price: Value, capacity: Option<u32>) {
+pub(crate) async fn plan(api: &TestApi, slug: &str, price: Value, capacity: Option<u32>) {
     let body = json!({
         "name": format!("The {slug} plan"),
         "prices": [price],
@@ -60,16 +60,16 @@ async fn plan(api: &TestApi, slug: &str, price: Value, capacity: Option<u32>) {
         .expect(201);
 }
 
-fn free() -> Value {
+pub(crate) fn free() -> Value {
     json!({ "currency": "EUR", "amount": 0, "interval": "free" })
 }
 
-async fn join(api: &TestApi, member: Uuid, body: Value) -> crate::support::Answer {
+pub(crate) async fn join(api: &TestApi, member: Uuid, body: Value) -> crate::support::Answer {
     let path = format!("/v1/members/{member}/memberships");
     api.post(&path, body).send().await
 }
 
-fn monthly() -> Value {
+pub(crate) fn monthly() -> Value {
     json!({ "currency": "EUR", "amount": 1500, "interval": "month" })
 }
 
@@ -82,7 +82,7 @@ async fn paid_join(api: &TestApi, email: &str) -> (Uuid, Value) {
     (member, joined.expect(201).clone())
 }
 
-fn id_of(answer: &Value) -> String {
+pub(crate) fn id_of(answer: &Value) -> String {
     answer["membership_id"].as_str().unwrap().to_owned()
 }
 

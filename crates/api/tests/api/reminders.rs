@@ -2,7 +2,7 @@
 //! 7 and in 1 days are mailed once each (a repeated run, or `reminders::run` called again, adds
 //! nothing); none goes to a membership cancelled (now or at the period's end); a reminder
 //! stored before the membership was cancelled is not sent; each one sent is recorded on the
-//! membership.
+//! membership. The run settles an active membership whose period has ended (renewed once).
 
 use axum::http::Method;
 use chrono::{DateTime, Duration, Utc};
@@ -181,7 +181,17 @@ async fn reminders_go_out_at_7_and_1_days_once_and_never_after_a_cancellation(ba
 
     // Renewed at the period's end; the next period's 7-day reminder is stored by hand, then
     // the membership is cancelled before a worker sends it: nothing goes out.
+    // The daily run also settles a period end whose timer has not run (late or lost): it
+    // stores the period-end step, which renews once whoever else runs it.
     s.api.clock.set(end);
+    let overdue = roster_workers::reminders::run(&s.api.roster, &queues, &s.config, end, false)
+        .await
+        .unwrap()
+        .overdue;
+    assert!(
+        overdue.iter().any(|id| id.to_string() == stays),
+        "{overdue:?}"
+    );
     s.run_due().await;
     let next_end = s.period_end(&stays).await;
     assert!(next_end > end, "renewed");
