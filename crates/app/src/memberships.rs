@@ -185,9 +185,14 @@ impl Memberships {
             _ => None,
         };
         let (membership_id, plan) = match unfinished {
-            Some(entry) => (entry, plan),
+            Some(entry) => {
+                self.side.index_membership(member_id, entry).await?;
+                (entry, plan)
+            }
             None => {
                 let membership_id = self.commands.new_id();
+                // Indexed before anything is appended, so erasure finds every membership.
+                self.side.index_membership(member_id, membership_id).await?;
                 let join = PlanCommand::Join(JoinPlan {
                     membership_id,
                     member_id,
@@ -245,6 +250,29 @@ impl Memberships {
         let command = MembershipCommand::Cancel(CancelMembership { at_period_end });
         self.execute(membership_id, &command, meta).await?;
         self.get(membership_id).await
+    }
+
+    /// Ends every live membership of an erased member at once (each gives up its place,
+    /// offer or spot in line, which goes to the next in line); those already ended, or never
+    /// opened, are left as they are. Running it again ends nothing more.
+    pub async fn end_for_erasure(
+        &self,
+        member_id: Uuid,
+        meta: &CommandMeta,
+    ) -> Result<usize, AppError> {
+        let mut ended = 0;
+        for membership_id in self.side.memberships_of_member(member_id).await? {
+            let state = self.load(membership_id).await?.state;
+            if state.member_id != Some(member_id) || state.status.is_ended() {
+                continue;
+            }
+            let command = MembershipCommand::Cancel(CancelMembership {
+                at_period_end: false,
+            });
+            self.execute(membership_id, &command, meta).await?;
+            ended += 1;
+        }
+        Ok(ended)
     }
 
     /// Takes the place offered to the membership, within its claim window; a paid plan then

@@ -16,7 +16,7 @@ use sqlx::postgres::PgConnectOptions;
 
 use crate::checks::Checks;
 use crate::clock::{Clock, IdGen};
-use crate::members::Members;
+use crate::members::{EndMemberships, Members};
 use crate::settings::{Settings, SettingsError, Storage};
 use crate::sidedb::{self, SideDb};
 use crate::{CommandHandler, Memberships, Orgs, Payments, Plans};
@@ -119,19 +119,22 @@ pub async fn open(
     let vault = Vault::new(&master, keys);
     let side = SideDb::open(side_db).await?;
     let commands = CommandHandler::new(log.clone(), vault.clone(), clock.clone(), ids);
-    let members = Members::new(commands.clone(), claims.clone(), side.clone(), token_ttl);
     let payments = Payments::new(commands.clone(), side.clone(), payment_policy);
+    let memberships = Memberships::new(
+        commands.clone(),
+        payments.clone(),
+        vault.clone(),
+        side.clone(),
+    );
+    // Erasure shreds the personal data first, then ends the member's memberships.
+    let members = Members::new(commands.clone(), claims.clone(), side.clone(), token_ttl)
+        .with_erasure_step(Arc::new(EndMemberships(memberships.clone())));
     Ok(Roster {
         settings: Arc::new(settings),
         orgs: Orgs::new(commands.clone()),
         checks: Checks::new(commands.clone()),
         plans: Plans::new(commands.clone()),
-        memberships: Memberships::new(
-            commands.clone(),
-            payments.clone(),
-            vault.clone(),
-            side.clone(),
-        ),
+        memberships,
         payments,
         log,
         claims,

@@ -5,7 +5,8 @@
 //! content check allowing while a membership grants the tag and refusing after it ends; bad
 //! joins refused with stable problem types; 100 members racing over HTTP for a plan's last 3
 //! places end as exactly 3 active and 97 waitlisted at positions 1 to 97; a renewal declined
-//! at every attempt keeps access while past due and revokes it at once when it lapses.
+//! at every attempt keeps access while past due and revokes it at once when it lapses; erasing
+//! a member ends their memberships and offers the freed place to the next in line.
 
 use axum::http::Method;
 use chrono::Duration;
@@ -26,6 +27,7 @@ on_both_backends!(
     bad_joins_are_refused_with_stable_problem_types,
     a_hundred_members_racing_for_the_last_three_places,
     a_renewal_declined_until_the_re_attempts_run_out_lapses_and_revokes_access,
+    erasing_a_member_ends_their_memberships_and_offers_the_place_to_the_next_in_line,
 );
 
 const PUBLIC_URL: &str = "https://members.example.com";
@@ -443,4 +445,44 @@ async fn a_renewal_declined_until_the_re_attempts_run_out_lapses_and_revokes_acc
     let lapsed = api.get(&path).send().await;
     assert_eq!(lapsed.expect(200)["status"], "lapsed");
     assert!(!access().await, "access ends with the lapse");
+}
+
+async fn erasing_a_member_ends_their_memberships_and_offers_the_place_to_the_next_in_line(
+    backend: Backend,
+) {
+    let api = spawn_api(backend).await;
+    let drain = drain(&api, None).await;
+    plan(&api, "tiny", free(), Some(1)).await;
+    let leaving = api.active_member("leaving@example.com").await;
+    let waiting = api.active_member("waiting@example.com").await;
+    let body = json!({ "plan": "tiny" });
+    let placed = join(&api, leaving, body.clone()).await.expect(201).clone();
+    assert_eq!(placed["status"], "active");
+    let queued = join(&api, waiting, body).await.expect(201).clone();
+    assert_eq!(queued["waitlist_position"], 1);
+
+    let erased = api.delete(&format!("/v1/members/{leaving}")).send().await;
+    assert_eq!(erased.expect(200)["status"], "erased");
+    let ended = api
+        .get(&format!("/v1/memberships/{}", id_of(&placed)))
+        .send()
+        .await;
+    assert_eq!(ended.expect(200)["status"], "cancelled");
+    drain.run_due().await.unwrap();
+    let offered = api
+        .get(&format!("/v1/memberships/{}", id_of(&queued)))
+        .send()
+        .await;
+    assert!(
+        offered.expect(200)["offer_expires_at"].is_string(),
+        "{:?}",
+        offered.body
+    );
+    // Erasing again ends nothing more.
+    api.delete(&format!("/v1/members/{leaving}"))
+        .send()
+        .await
+        .expect(200);
+    let content = format!("/v1/check?member={leaving}&content_tag=courses");
+    assert_eq!(api.get(&content).send().await.expect(200)["allowed"], false);
 }

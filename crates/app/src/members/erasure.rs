@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use roster_store::pii::Vault;
 use uuid::Uuid;
 
-use crate::{AppError, CommandMeta};
+use crate::{AppError, CommandMeta, Memberships};
 
 #[async_trait]
 pub trait ErasureStep: Send + Sync + 'static {
@@ -30,6 +30,22 @@ impl ErasureStep for ShredPersonalData {
 
     async fn run(&self, member_id: Uuid, _: &CommandMeta) -> Result<(), AppError> {
         self.0.shred(member_id).await?;
+        Ok(())
+    }
+}
+
+/// Ends the member's live memberships at once: their places, offers and spots in line go to
+/// the next in line.
+pub struct EndMemberships(pub Memberships);
+
+#[async_trait]
+impl ErasureStep for EndMemberships {
+    fn name(&self) -> &'static str {
+        "end memberships"
+    }
+
+    async fn run(&self, member_id: Uuid, meta: &CommandMeta) -> Result<(), AppError> {
+        self.0.end_for_erasure(member_id, meta).await?;
         Ok(())
     }
 }

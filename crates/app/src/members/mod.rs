@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::sidedb::SideDb;
 use crate::{AppError, CommandHandler, CommandMeta, Handled, Loaded};
-pub use erasure::{ErasureStep, ShredPersonalData};
+pub use erasure::{EndMemberships, ErasureStep, ShredPersonalData};
 pub use throttle::{
     ACCESS_CODE_FAILURES, CONFIRM_FAILURES, CONFIRM_WINDOW, Client, KEY_CONFIRM_FAILURES,
     PLAN_ACCESS_CODE_FAILURES,

@@ -17,6 +17,7 @@ mod api_keys;
 mod checkpoints;
 mod gateway;
 mod idempotency;
+mod member_memberships;
 mod referrals;
 mod throttle;
 

@@ -79,3 +79,11 @@ CREATE TABLE IF NOT EXISTS referral_codes (
     member_id  TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
+
+-- Every membership a member opened (written before the join's first append), so that erasure
+-- can end them all without waiting for a read model.
+CREATE TABLE IF NOT EXISTS member_memberships (
+    member_id     TEXT NOT NULL,
+    membership_id TEXT NOT NULL,
+    PRIMARY KEY (member_id, membership_id)
+);
