@@ -203,6 +203,25 @@ impl TestApp {
         self.send(reqwest::Method::GET, path, None, None).await
     }
 
+    /// Reads `path` until `done` holds for its 200 body, on the wall clock: what it waits for
+    /// happens in the server's workers and projections, another process whose clock a test
+    /// cannot move.
+    pub async fn get_until(&self, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let answer = self.get(path).await;
+            if answer.status == 200 && done(&answer.body) {
+                return answer.body;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{path} not as awaited within {WAIT:?}: {}",
+                answer.body
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     pub fn outbox(&self) -> PathBuf {
         self.dir.path().join("outbox")
     }

@@ -9,6 +9,7 @@ mod harness;
 mod hosted;
 mod keys;
 mod mail;
+mod memberships;
 mod payments;
 #[path = "../support/smtp.rs"]
 mod smtp;

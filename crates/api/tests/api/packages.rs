@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::on_both_backends;
-use crate::support::{Backend, TestApi as Api, spawn_api};
+use crate::support::{Answer, Backend, TestApi as Api, spawn_api};
 
 on_both_backends!(
     an_org_plan_gives_its_seat_limit_and_a_downgrade_keeps_the_seats_taken,
@@ -31,15 +31,18 @@ async fn define(api: &Api, slug: &str, body: Value) {
 
 async fn add(api: &Api, org: Uuid, owner: Uuid, email: &str) -> (u16, Value) {
     let member = api.active_member(email).await;
-    let response = api
-        .post(
-            &format!("/v1/orgs/{org}/members"),
-            json!({ "member_id": member, "role": "freelancer" }),
-        )
-        .actor(owner)
-        .send()
-        .await;
+    let response = api.add_to_org(org, owner, member, "freelancer").await;
     (response.status.as_u16(), response.body)
+}
+
+/// `PUT /v1/orgs/{org}/package` (`DELETE` for `None`) by `actor`.
+async fn choose(api: &Api, org: Uuid, actor: Uuid, plan: Option<&str>) -> Answer {
+    let path = format!("/v1/orgs/{org}/package");
+    let call = match plan {
+        Some(plan) => api.call(Method::PUT, &path).json(json!({ "plan": plan })),
+        None => api.call(Method::DELETE, &path),
+    };
+    call.actor(actor).send().await
 }
 
 async fn an_org_plan_gives_its_seat_limit_and_a_downgrade_keeps_the_seats_taken(backend: Backend) {
@@ -48,16 +51,10 @@ async fn an_org_plan_gives_its_seat_limit_and_a_downgrade_keeps_the_seats_taken(
     define(&api, "team-2", team(2)).await;
     let owner = api.active_member("owner@example.com").await;
     let org = api.org(owner, 1).await;
-    let package = format!("/v1/orgs/{org}/package");
     // On its own limit of 1, the owner fills the organization.
     assert_eq!(add(&api, org, owner, "early@example.com").await.0, 409);
 
-    api.call(Method::PUT, &package)
-        .json(json!({ "plan": "team-5" }))
-        .actor(owner)
-        .send()
-        .await
-        .expect(200);
+    choose(&api, org, owner, Some("team-5")).await.expect(200);
     for n in 0..3 {
         let (status, body) = add(&api, org, owner, &format!("seat{n}@example.com")).await;
         assert_eq!(status, 201, "{body:?}");
@@ -75,20 +72,12 @@ async fn an_org_plan_gives_its_seat_limit_and_a_downgrade_keeps_the_seats_taken(
         .map(|m| m["member_id"].as_str().unwrap().parse().unwrap())
         .find(|id| *id != owner)
         .unwrap();
-    api.call(Method::PUT, &package)
-        .json(json!({ "plan": "team-2" }))
-        .actor(freelancer)
-        .send()
+    choose(&api, org, freelancer, Some("team-2"))
         .await
         .expect_problem(403, "forbidden");
 
     // The downgrade is accepted although 4 seats are taken: they stay, new ones are refused.
-    api.call(Method::PUT, &package)
-        .json(json!({ "plan": "team-2" }))
-        .actor(owner)
-        .send()
-        .await
-        .expect(200);
+    choose(&api, org, owner, Some("team-2")).await.expect(200);
     let view = api.get(&format!("/v1/orgs/{org}")).send().await;
     assert_eq!(view.expect(200)["seat_limit"], 2);
     assert_eq!(view.body["seats_used"], 4);
@@ -120,21 +109,12 @@ async fn an_org_plan_gives_its_seat_limit_and_a_downgrade_keeps_the_seats_taken(
     assert_eq!(view.expect(200)["seat_limit"], 2);
 
     // The upgrade lets one more in.
-    api.call(Method::PUT, &package)
-        .json(json!({ "plan": "team-5" }))
-        .actor(owner)
-        .send()
-        .await
-        .expect(200);
+    choose(&api, org, owner, Some("team-5")).await.expect(200);
     assert_eq!(add(&api, org, owner, "fifth@example.com").await.0, 201);
     assert_eq!(add(&api, org, owner, "sixth@example.com").await.0, 409);
 
     // Off the package: the own limit (1) counts again; the five seats stay.
-    api.call(Method::DELETE, &package)
-        .actor(owner)
-        .send()
-        .await
-        .expect(200);
+    choose(&api, org, owner, None).await.expect(200);
     let view = api.get(&format!("/v1/orgs/{org}")).send().await;
     assert_eq!(view.expect(200)["seat_limit"], 1);
     assert_eq!(view.body["seats_used"], 5);
@@ -167,19 +147,14 @@ async fn only_an_organization_plan_that_is_not_retired_may_be_chosen(backend: Ba
     let owner = api.active_member("owner@example.com").await;
     let org = api.org(owner, 1).await;
     let package = format!("/v1/orgs/{org}/package");
-    let choose = |plan: &str| {
-        api.call(Method::PUT, &package)
-            .json(json!({ "plan": plan }))
-            .actor(owner)
-            .send()
-    };
-    choose("solo").await.expect_problem(422, "invalid-input");
-    choose("old-team")
-        .await
-        .expect_problem(409, "invalid-state");
-    choose("nothing-here")
-        .await
-        .expect_problem(404, "not-found");
+    for (plan, status, slug) in [
+        ("solo", 422, "invalid-input"),
+        ("old-team", 409, "invalid-state"),
+        ("nothing-here", 404, "not-found"),
+    ] {
+        let answer = choose(&api, org, owner, Some(plan)).await;
+        answer.expect_problem(status, slug);
+    }
     api.call(Method::PUT, &package)
         .json(json!({ "plan": 5 }))
         .actor(owner)

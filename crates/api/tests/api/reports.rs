@@ -98,14 +98,7 @@ async fn the_memberships_report_counts_plans_months_revenue_and_waiting_lists(ba
 }
 
 async fn add(api: &TestApi, org: Uuid, owner: Uuid, member: Uuid, role: &str) {
-    api.post(
-        &format!("/v1/orgs/{org}/members"),
-        json!({ "member_id": member, "role": role }),
-    )
-    .actor(owner)
-    .send()
-    .await
-    .expect(201);
+    api.add_to_org(org, owner, member, role).await.expect(201);
 }
 
 async fn the_access_review_lists_idle_members_who_hold_privileged_roles(backend: Backend) {

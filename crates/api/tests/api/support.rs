@@ -219,6 +219,17 @@ impl TestApi {
         answer.expect(201);
         Uuid::parse_str(answer.body["org_id"].as_str().unwrap()).unwrap()
     }
+
+    /// `POST /v1/orgs/{org}/members` by `actor`: the answer, whatever it is.
+    pub async fn add_to_org(&self, org: Uuid, actor: Uuid, member: Uuid, role: &str) -> Answer {
+        self.post(
+            &format!("/v1/orgs/{org}/members"),
+            json!({ "member_id": member, "role": role }),
+        )
+        .actor(actor)
+        .send()
+        .await
+    }
 }
 
 impl Call<'_> {
