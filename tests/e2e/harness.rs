@@ -27,6 +27,33 @@ pub struct TestApp {
     child: Child,
 }
 
+/// Another `roster serve` process (`--role …`) beside a [`TestApp`], on the same data dir and
+/// database; it logs to `<name>.log` in the data dir.
+pub struct ServeProcess {
+    pub address: String,
+    pub log: PathBuf,
+    child: Child,
+}
+
+impl ServeProcess {
+    /// SIGKILL: the process gets no chance to finish, acknowledge or release anything.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A `roster worker` process beside a [`TestApp`].
 pub struct WorkerProcess {
     child: Child,
@@ -120,10 +147,19 @@ fn start_serve(
     database_url: Option<&str>,
     adjust: impl FnOnce(&mut Command, &Path),
 ) -> (Child, String) {
+    start_serve_logged(dir, database_url, "serve.log", adjust)
+}
+
+fn start_serve_logged(
+    dir: &Path,
+    database_url: Option<&str>,
+    log_name: &str,
+    adjust: impl FnOnce(&mut Command, &Path),
+) -> (Child, String) {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(dir.join("serve.log"))
+        .open(dir.join(log_name))
         .unwrap();
     let mut serve = roster(dir, database_url);
     serve
@@ -305,6 +341,31 @@ impl TestApp {
         let (child, address) = start_serve(self.dir.path(), self.database_url.as_deref(), adjust);
         self.child = child;
         self.address = address;
+    }
+
+    /// Starts `roster serve --role <role>` on the same data (and database), logging to
+    /// `<name>.log`; returns once it listens.
+    pub fn serve_role(
+        &self,
+        name: &str,
+        role: &str,
+        adjust: impl FnOnce(&mut Command, &Path),
+    ) -> ServeProcess {
+        let log_name = format!("{name}.log");
+        let (child, address) = start_serve_logged(
+            self.dir.path(),
+            self.database_url.as_deref(),
+            &log_name,
+            |serve, dir| {
+                serve.args(["--role", role]);
+                adjust(serve, dir);
+            },
+        );
+        ServeProcess {
+            address,
+            log: self.dir.path().join(log_name),
+            child,
+        }
     }
 
     /// Starts `roster worker` on the same data (and database); returns once it is running.

@@ -11,6 +11,7 @@ mod keys;
 mod mail;
 mod memberships;
 mod payments;
+mod scale;
 #[path = "../support/smtp.rs"]
 mod smtp;
 #[path = "../support/stripe.rs"]

@@ -172,20 +172,45 @@ impl ReactorRunner {
         Ok(new)
     }
 
-    /// Runs until `stop` turns true (or the log goes away).
+    /// Runs until `stop` turns true (or the log goes away), while it holds the reactor's lease
+    /// (`reactor:<name>`): on PostgreSQL one process at a time runs each reactor, the others
+    /// stand by and take over within about a second of the holder's session ending.
     pub async fn run(&self, mut stop: watch::Receiver<bool>) -> Result<(), ReactorError> {
+        let name = format!("reactor:{}", self.name());
+        while let Some(mut lease) =
+            roster_sql::wait_for_lease(&self.roster.sql, &name, &mut stop).await
+        {
+            self.run_held(&mut stop, &mut lease).await?;
+        }
+        Ok(())
+    }
+
+    /// Follows the log from the checkpoint until `stop`, or until the lease is lost.
+    async fn run_held(
+        &self,
+        stop: &mut watch::Receiver<bool>,
+        lease: &mut roster_sql::Lease,
+    ) -> Result<(), ReactorError> {
         let start = checkpoint(&self.roster, self.name()).await?;
         tracing::info!(reactor = self.name(), position = start, "reactor started");
         let mut events = subscribe(self.roster.log.clone(), start);
         let (mut position, mut saved) = (start, start);
+        let mut checked = std::time::Instant::now();
         loop {
+            if checked.elapsed() >= roster_sql::LEASE_RETRY {
+                if !lease.alive().await {
+                    tracing::warn!(reactor = self.name(), "lost the lease; standing by");
+                    break;
+                }
+                checked = std::time::Instant::now();
+            }
             let next = tokio::select! {
                 _ = stop.wait_for(|stop| *stop) => break,
                 next = tokio::time::timeout(IDLE, events.next()) => next,
             };
             match next {
                 Err(_idle) => {
-                    if position > saved && self.save(position, &mut stop).await {
+                    if position > saved && self.save(position, stop).await {
                         saved = position;
                     }
                 }
@@ -196,13 +221,13 @@ impl ReactorRunner {
                 Ok(Some(Ok(event))) => {
                     let jobs = self.jobs_for(&event);
                     let pushed = !jobs.is_empty();
-                    if pushed && !self.push_all(&jobs, &mut stop).await {
+                    if pushed && !self.push_all(&jobs, stop).await {
                         break;
                     }
                     position = event.position;
                     // After a push the checkpoint moves at once, so a restart re-reads little.
                     if (pushed || position - saved >= CHECKPOINT_EVERY)
-                        && self.save(position, &mut stop).await
+                        && self.save(position, stop).await
                     {
                         saved = position;
                     }

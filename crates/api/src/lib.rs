@@ -128,6 +128,19 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
+/// Health and metrics only, for a process that serves no API (`roster serve --role workers`
+/// or `--role projections`): the same telemetry and authentication (`/metrics` needs an
+/// operator key).
+pub fn ops_router(state: ApiState) -> Router {
+    telemetry::install_metrics();
+    routes::ops_routes()
+        .fallback(routes::ops::not_found)
+        .method_not_allowed_fallback(routes::ops::method_not_allowed)
+        .layer(from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(from_fn(telemetry::layer))
+        .with_state(state)
+}
+
 /// Serves the API on `listener` until `shutdown` completes, then lets requests in flight
 /// finish (graceful shutdown).
 pub async fn serve(
@@ -135,8 +148,17 @@ pub async fn serve(
     state: ApiState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_router(listener, router(state), shutdown).await
+}
+
+/// Serves `app` (the whole API, or [`ops_router`]) on `listener` until `shutdown` completes.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     // The peer's address reaches handlers that count attempts per client (the hosted pages).
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

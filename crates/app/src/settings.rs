@@ -39,6 +39,46 @@ pub enum SqlBackend {
     Postgres,
 }
 
+/// What a `roster serve` process runs. Several processes with different roles share one
+/// PostgreSQL database; on SQLite one process runs `all`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The HTTP API only: it keeps no state another process could contradict.
+    Api,
+    /// The reactors and job workers (and the health and metrics endpoints).
+    Workers,
+    /// The projection runner, which keeps the read models (and the health and metrics
+    /// endpoints).
+    Projections,
+    /// Everything in one process: the embedded default.
+    #[default]
+    All,
+}
+
+impl Role {
+    pub fn serves_api(self) -> bool {
+        matches!(self, Self::Api | Self::All)
+    }
+
+    pub fn runs_projections(self) -> bool {
+        matches!(self, Self::Projections | Self::All)
+    }
+
+    pub fn runs_workers(self) -> bool {
+        matches!(self, Self::Workers | Self::All)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Api => "api",
+            Self::Workers => "workers",
+            Self::Projections => "projections",
+            Self::All => "all",
+        }
+    }
+}
+
 /// Every setting, under the key a config file uses (the environment adds `ROSTER_` and
 /// upper-cases it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,6 +124,8 @@ pub struct Settings {
     pub worker_concurrency: usize,
     /// Whether `serve` also runs the reactors and workers (the embedded default does).
     pub workers: bool,
+    /// What `serve` runs: `api`, `workers`, `projections` or `all`.
+    pub role: Role,
 
     /// Stripe's secret key (`sk_…`); unset, card payments are refused.
     pub stripe_secret_key: Option<String>,
@@ -124,6 +166,7 @@ impl Default for Settings {
             worker_heartbeat: "10s".into(),
             worker_concurrency: 4,
             workers: true,
+            role: Role::All,
             stripe_secret_key: None,
             stripe_api_base: None,
             stripe_webhook_secret: None,

@@ -1,5 +1,6 @@
 //! `roster serve`: the HTTP API, the projections and (unless `--no-workers`) the reactors and
-//! job workers in one process, the embedded default. Settings are layered (see
+//! job workers in one process, the embedded default; or one of them (`--role api`, `workers`,
+//! `projections`) in a process of its own, several sharing one PostgreSQL database. Settings are layered (see
 //! [`crate::settings`]). Stops gracefully on SIGTERM or SIGINT: requests in flight finish
 //! first, then jobs in flight.
 
@@ -9,6 +10,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use roster_api::ApiState;
 use roster_api::probe::{ComponentStatus, Probe, ProbeFuture};
+use roster_app::settings::Role;
 use roster_app::{Roster, Settings};
 use roster_projections::{Projections, ReadModels, RunnerConfig};
 use roster_workers::{Catalog, Health};
@@ -29,6 +31,20 @@ pub struct ServeArgs {
     /// processes (also `ROSTER_WORKERS=false`).
     #[arg(long)]
     no_workers: bool,
+    /// What this process runs [env: ROSTER_ROLE] [default: all]: `api` (the HTTP API),
+    /// `workers` (reactors and job workers), `projections` (the read models) or `all`. Roles
+    /// other than `api` serve `/health/*` and `/metrics` only. Several processes share one
+    /// PostgreSQL database; each projection runner and reactor runs in one of them at a time.
+    #[arg(long, value_enum)]
+    role: Option<RoleArg>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Api,
+    Workers,
+    Projections,
+    All,
 }
 
 impl ServeArgs {
@@ -39,6 +55,14 @@ impl ServeArgs {
         }
         if self.no_workers {
             settings.workers = false;
+        }
+        if let Some(role) = self.role {
+            settings.role = match role {
+                RoleArg::Api => Role::Api,
+                RoleArg::Workers => Role::Workers,
+                RoleArg::Projections => Role::Projections,
+                RoleArg::All => Role::All,
+            };
         }
     }
 }
@@ -74,11 +98,25 @@ pub async fn run(roster: Roster) -> anyhow::Result<()> {
     let public_url = roster
         .settings
         .public_url(|| local_url(&addr.to_string()))?;
-    let workers = match roster.settings.workers {
+    let role = roster.settings.role;
+    let run_workers = match role {
+        Role::All => roster.settings.workers,
+        other => other.runs_workers(),
+    };
+    let workers = match run_workers {
         true => Some(crate::worker::start(&roster, &public_url).await?),
         false => None,
     };
-    let projections = Projections::start(&roster, RunnerConfig::default()).await?;
+    let projections = match role.runs_projections() {
+        true => Some(Projections::start(&roster, RunnerConfig::default()).await?),
+        // The read models' tables exist before anything reads them, whoever fills them.
+        false => {
+            let all = roster_projections::projection::all();
+            roster_projections::catalog::install(&roster.sql).await?;
+            roster_projections::catalog::ensure(&roster.sql, &all).await?;
+            None
+        }
+    };
     let read_models = ReadModels::open(&roster).await?;
     let health = workers.as_ref().map(roster_workers::Workers::health);
     let probe = components_probe(read_models.clone(), roster.clone(), health);
@@ -86,15 +124,22 @@ pub async fn run(roster: Roster) -> anyhow::Result<()> {
     let state = ApiState::new(roster, read_models)
         .with_key_cache(KEY_CACHE_TTL)
         .with_probe(probe);
+    let app = match role.serves_api() {
+        true => roster_api::router(state),
+        false => roster_api::ops_router(state),
+    };
     // The address line is the contract with scripts and tests that start on port 0.
     println!("listening on http://{addr}");
     std::io::stdout().flush()?;
-    tracing::info!(%addr, backend, workers = workers.is_some(), "serving");
-    let served = roster_api::serve(listener, state, shutdown_signal()).await;
+    tracing::info!(%addr, backend, role = role.name(), workers = workers.is_some(),
+        projections = projections.is_some(), "serving");
+    let served = roster_api::serve_router(listener, app, shutdown_signal()).await;
     if let Some(workers) = workers {
         workers.shutdown().await;
     }
-    projections.shutdown().await;
+    if let Some(projections) = projections {
+        projections.shutdown().await;
+    }
     served?;
     tracing::info!("stopped");
     Ok(())

@@ -2,9 +2,11 @@
 //! log. `roster serve` starts it with [`Projections::start`] and stops it with
 //! [`Projections::shutdown`].
 //!
-//! Several runners may run at once (several `roster serve` processes on one PostgreSQL, or a
-//! runner beside `roster replay`): checkpoints are compare-and-set, so a step that lost a race
-//! commits nothing and the runner reloads its checkpoints and carries on.
+//! On PostgreSQL one runner at a time holds the lease [`LEASE`]; the others (in other
+//! processes) stand by and take over within about a second of its holder's session ending.
+//! Runners may still overlap (a holder that lost its session mid-step, or a runner beside
+//! `roster replay`): checkpoints are compare-and-set, so a step that lost a race commits
+//! nothing and the runner reloads its checkpoints and carries on.
 
 use std::time::Duration;
 
@@ -125,17 +127,44 @@ async fn upgrade_outdated(
     })))
 }
 
+/// The lease a live runner holds while it runs: on PostgreSQL one process's runner keeps the
+/// read models up to date, the others stand by and take over once it is gone.
+pub const LEASE: &str = "projections";
+
 async fn run(
     mut engine: Engine,
     db: roster_sql::Db,
     projections: Vec<DynProjection>,
     mut stop: watch::Receiver<bool>,
 ) {
+    while let Some(mut lease) = roster_sql::wait_for_lease(&db, LEASE, &mut stop).await {
+        tracing::info!(lease = lease.name(), "projection runner holds the lease");
+        run_held(&mut engine, &db, &projections, &mut stop, &mut lease).await;
+    }
+}
+
+/// Runs until `stop`, or until the lease is lost (its session ended): then another process
+/// may hold it, and this one goes back to standing by.
+async fn run_held(
+    engine: &mut Engine,
+    db: &roster_sql::Db,
+    projections: &[DynProjection],
+    stop: &mut watch::Receiver<bool>,
+    lease: &mut roster_sql::Lease,
+) {
     let mut changes = engine.log().changes();
     let mut slots: Vec<Slot> = Vec::new();
     let mut failures = 0u32;
+    let mut checked = std::time::Instant::now();
     while !*stop.borrow() {
-        let pause = match cycle(&mut engine, &db, &projections, &mut slots).await {
+        if checked.elapsed() >= roster_sql::LEASE_RETRY {
+            if !lease.alive().await {
+                tracing::warn!(lease = lease.name(), "lost the lease; standing by");
+                return;
+            }
+            checked = std::time::Instant::now();
+        }
+        let pause = match cycle(engine, db, projections, &mut slots).await {
             Ok(Outcome::Progress(_)) => {
                 failures = 0;
                 continue;

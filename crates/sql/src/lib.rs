@@ -166,6 +166,64 @@ impl Backend {
     }
 }
 
+/// A named lease: while a process holds it, no other process sharing the database does. Used
+/// so that each projection runner and each reactor runs in one process at a time; a standby
+/// takes the lease over as soon as the holder's session ends (the holder stopped, crashed or
+/// lost its connection).
+///
+/// On PostgreSQL it is a session advisory lock on a connection of its own (not the pool's),
+/// released when the lease is dropped or the process dies. On SQLite, whose database is one
+/// file a single `roster serve` owns, the lease is always granted.
+pub struct Lease {
+    name: String,
+    session: Option<sqlx::PgConnection>,
+}
+
+impl Lease {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the lease is still held: on PostgreSQL, whether its session still answers. A
+    /// holder checks now and then and stops acting once it is lost.
+    pub async fn alive(&mut self) -> bool {
+        match self.session.as_mut() {
+            Some(conn) => postgres::lease_alive(conn).await,
+            None => true,
+        }
+    }
+}
+
+/// How often a standby tries to take a lease, and a holder checks it still has it: a holder
+/// that died is replaced within about this long.
+pub const LEASE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Waits for the lease `name`, trying every [`LEASE_RETRY`] (a failed try, say with the
+/// database away, is logged and tried again), until `stop` turns true: then `None`.
+pub async fn wait_for_lease(
+    db: &Db,
+    name: &str,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> Option<Lease> {
+    let mut waiting_logged = false;
+    while !*stop.borrow() {
+        match db.try_lease(name).await {
+            Ok(Some(lease)) => return Some(lease),
+            Ok(None) if !waiting_logged => {
+                waiting_logged = true;
+                tracing::info!(lease = name, "standing by: another process holds the lease");
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(lease = name, error = %e, "cannot try the lease"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(LEASE_RETRY) => {}
+            _ = stop.changed() => {}
+        }
+    }
+    None
+}
+
 /// Connections to one SQL database (a SQLite file, or a PostgreSQL schema). Cheap to clone.
 #[derive(Clone)]
 pub enum Db {
@@ -189,6 +247,22 @@ impl Db {
     /// Statements over a pool that exists already.
     pub fn postgres_pool(pool: PgPool) -> Self {
         Self::Postgres(postgres::PgDb::new(pool))
+    }
+
+    /// Takes the lease `name` if nobody holds it (see [`Lease`]); `None` while another
+    /// process does.
+    pub async fn try_lease(&self, name: &str) -> Result<Option<Lease>, SqlError> {
+        let session = match self {
+            Self::Sqlite(_) => None,
+            Self::Postgres(db) => match db.try_lease(name).await? {
+                Some(conn) => Some(conn),
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(Lease {
+            name: name.to_owned(),
+            session,
+        }))
     }
 
     pub fn backend(&self) -> Backend {

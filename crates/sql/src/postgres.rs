@@ -123,3 +123,35 @@ fn values(row: &PgRow) -> Vec<Val> {
         })
         .collect()
 }
+
+impl PgDb {
+    /// Takes the lease `name` if no other session holds it: a session advisory lock, keyed by
+    /// the schema and the name (schemas sharing a database keep apart), on a connection of its
+    /// own that holds it until it is dropped or the session dies.
+    pub(crate) async fn try_lease(
+        &self,
+        name: &str,
+    ) -> Result<Option<sqlx::PgConnection>, SqlError> {
+        use sqlx::Connection as _;
+        let options = self.pool.connect_options();
+        let mut conn = sqlx::PgConnection::connect_with(&options).await?;
+        let taken: bool = sqlx::query_scalar(
+            "SELECT pg_try_advisory_lock(hashtextextended(current_schema() || '/' || $1, 0))",
+        )
+        .bind(name)
+        .fetch_one(&mut conn)
+        .await?;
+        match taken {
+            true => Ok(Some(conn)),
+            false => {
+                let _ = conn.close().await;
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Whether the session behind a lease still answers (its lock lives as long as it does).
+pub(crate) async fn lease_alive(conn: &mut sqlx::PgConnection) -> bool {
+    sqlx::query("SELECT 1").execute(conn).await.is_ok()
+}

@@ -27,11 +27,16 @@ use crate::ApiState;
 /// body's `position`: a read at that position sees the command's effects.
 pub const POSITION_HEADER: &str = "roster-position";
 
-pub fn routes() -> Router<ApiState> {
+/// Health and metrics: what every process serves, whatever its role.
+pub fn ops_routes() -> Router<ApiState> {
     Router::new()
         .route("/health/live", get(ops::live))
         .route("/health/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
+}
+
+pub fn routes() -> Router<ApiState> {
+    ops_routes()
         .route("/v1/openapi.json", get(ops::openapi))
         .route("/confirm", get(hosted::confirm_page).post(hosted::confirm))
         .route("/claim", get(hosted::claim_page).post(hosted::claim))

@@ -1,0 +1,192 @@
+//! Scale-out on loopback: two API, two worker and two projection processes (`roster serve
+//! --role …`) on one PostgreSQL database, registrations sent to both APIs, and one process of
+//! each role killed with SIGKILL mid-load. Afterwards: every registration an API acknowledged
+//! is in the log; every verification job ran (once: jobs are keyed by their event); every
+//! acknowledged member got their mail, at most once more if a worker died between sending and
+//! acknowledging; the read models equal a fresh replay; and the projection runner standing by
+//! took over within `TAKEOVER` of its holder's death.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::harness::{Backend, ServeProcess, TestApp, WAIT, spawn_app_with};
+use crate::smtp::{SmtpSink, header};
+
+/// The longest a read model may stay behind after the projection holder died: its lease is
+/// taken over within about a second (`roster_sql::LEASE_RETRY`); this leaves room for a busy
+/// machine.
+const TAKEOVER: Duration = Duration::from_secs(10);
+/// Registrations sent; the kills happen after half of them.
+const MEMBERS: usize = 40;
+
+fn fast(smtp_url: String) -> impl Fn(&mut Command, &Path) + Clone {
+    move |serve: &mut Command, _: &Path| {
+        serve
+            .env("ROSTER_SMTP_URL", &smtp_url)
+            .env("ROSTER_WORKER_POLL", "100ms")
+            .env("ROSTER_WORKER_HEARTBEAT", "1s")
+            .env("ROSTER_MAIL_RETRY_SCHEDULE", "1s,1s,1s,1s,1s");
+    }
+}
+
+/// A registration sent to `base`: the member id if the API acknowledged it (201).
+async fn register(app: &TestApp, base: &str, email: &str) -> Option<String> {
+    let response = app
+        .client
+        .post(format!("{base}/v1/members"))
+        .bearer_auth(&app.key)
+        .json(&json!({ "email": email, "name": "Scale" }))
+        .send()
+        .await
+        .ok()?;
+    if response.status().as_u16() != 201 {
+        return None;
+    }
+    let body: Value = response.json().await.ok()?;
+    body["member_id"].as_str().map(str::to_owned)
+}
+
+/// The projection process holding the lease (the one whose log says so).
+fn holder(projections: &mut [ServeProcess]) -> usize {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(i) = projections
+            .iter()
+            .position(|p| p.log_text().contains("projection runner holds the lease"))
+        {
+            return i;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no projection runner took the lease"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn two_of_each_role_on_postgres_survive_a_kill_of_one_of_each() {
+    let sink = SmtpSink::start();
+    let adjust = fast(sink.url());
+    let api = spawn_app_with(Backend::Postgres, {
+        let adjust = adjust.clone();
+        move |serve: &mut Command, dir: &Path| {
+            serve.args(["--role", "api"]);
+            adjust(serve, dir);
+        }
+    })
+    .await;
+    let mut api2 = api.serve_role("api2", "api", adjust.clone());
+    let mut workers = [
+        api.serve_role("workers1", "workers", adjust.clone()),
+        api.serve_role("workers2", "workers", adjust.clone()),
+    ];
+    let mut projections = [
+        api.serve_role("projections1", "projections", adjust.clone()),
+        api.serve_role("projections2", "projections", adjust.clone()),
+    ];
+    let bases = [api.address.clone(), api2.address.clone()];
+
+    // Registrations to both APIs, ten at a time; one of each role killed half-way.
+    let mut acknowledged: Vec<(String, String)> = Vec::new();
+    let mut killed_at = None;
+    for batch in 0..MEMBERS / 10 {
+        let sends = (0..10).map(|i| {
+            let n = batch * 10 + i;
+            let email = format!("member{n}@example.com");
+            let base = bases[n % 2].clone();
+            let api = &api;
+            async move { (register(api, &base, &email).await, email) }
+        });
+        for (member, email) in futures::future::join_all(sends).await {
+            if let Some(member) = member {
+                acknowledged.push((member, email));
+            }
+        }
+        if batch == MEMBERS / 20 - 1 {
+            let held = holder(&mut projections);
+            projections[held].kill();
+            workers[0].kill();
+            api2.kill();
+            killed_at = Some((Instant::now(), held));
+        }
+    }
+    let (killed_at, held) = killed_at.unwrap();
+    assert!(
+        acknowledged.len() >= MEMBERS / 2 + MEMBERS / 4,
+        "{}",
+        acknowledged.len()
+    );
+
+    // The read model catches up through the runner that stood by.
+    let last = &acknowledged.last().unwrap().0;
+    let listed = |page: &Value| {
+        page["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|m| m["member_id"] == last.as_str()))
+    };
+    api.get_until("/v1/members?limit=500", listed).await;
+    let took = killed_at.elapsed();
+    eprintln!("read models resumed {took:?} after the projection holder was killed");
+    assert!(took < TAKEOVER, "read models resumed after {took:?}");
+    let standby = &projections[1 - held];
+    assert!(
+        standby
+            .log_text()
+            .contains("projection runner holds the lease"),
+        "the standby took over"
+    );
+
+    // Every acknowledged registration is in the log.
+    for (member, _) in &acknowledged {
+        api.get(&format!("/v1/members/{member}")).await.expect(200);
+    }
+    // Every verification mail went out, at most once more for a worker's death.
+    let deadline = Instant::now() + WAIT;
+    let mails = loop {
+        let mails = sink.messages();
+        let mailed = |email: &String| mails.iter().any(|m| header(m, "To") == Some(email));
+        let missing: Vec<_> = acknowledged.iter().filter(|(_, e)| !mailed(e)).collect();
+        if missing.is_empty() {
+            break mails;
+        }
+        assert!(Instant::now() < deadline, "never mailed: {missing:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for (_, email) in &acknowledged {
+        let to = |m: &&String| header(m, "To") == Some(email.as_str());
+        let count = mails.iter().filter(to).count();
+        assert!((1..=2).contains(&count), "{email}: {count} mails");
+    }
+    let extra = mails.len() - acknowledged.len();
+    assert!(extra <= 4, "{extra} mails beyond one each");
+    // Every job ran: one per registration, all done.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let status: Value =
+            serde_json::from_str(&api.cli(&["workers", "status", "--json"])).unwrap();
+        let queue = &status["queues"]["mail.verification"];
+        if queue["Done"] == acknowledged.len() && queue.as_object().map(|q| q.len()) == Some(1) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The read models equal a fresh replay of the log.
+    let before = api.get("/v1/members?limit=500").await.expect(200).clone();
+    let replayed = api.cli(&["replay"]);
+    assert!(replayed.contains("accounts_v1"), "{replayed}");
+    let after = api.get("/v1/members?limit=500").await.expect(200).clone();
+    assert_eq!(before["items"], after["items"]);
+    assert_eq!(
+        before["items"].as_array().unwrap().len(),
+        acknowledged.len()
+    );
+    drop(workers);
+    drop(projections);
+    api.stop();
+}
