@@ -6,6 +6,7 @@ mod harness;
 
 mod erasure;
 mod lag;
+mod lease;
 mod poison;
 mod replay;
 mod versions;
