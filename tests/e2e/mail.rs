@@ -13,7 +13,7 @@ use crate::harness::{Backend, TestApp, WAIT, spawn_app_with};
 use crate::smtp::{SinkOptions, SmtpSink, TlsMode, free_port, header, token_in};
 
 /// Serve with its workers delivering to `sink`, polling and beating fast.
-fn with_smtp(sink: &SmtpSink) -> impl Fn(&mut Command, &Path) + Clone + use<> {
+pub(crate) fn with_smtp(sink: &SmtpSink) -> impl Fn(&mut Command, &Path) + Clone + use<> {
     let url = sink.url();
     move |serve: &mut Command, _: &Path| {
         serve

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::harness::{Backend, ServeProcess, TestApp, WAIT, spawn_app_with};
+use crate::mail::with_smtp;
 use crate::smtp::{SmtpSink, header};
 
 /// The longest a read model may stay behind after the projection holder died: its lease is
@@ -21,16 +22,6 @@ use crate::smtp::{SmtpSink, header};
 const TAKEOVER: Duration = Duration::from_secs(10);
 /// Registrations sent; the kills happen after half of them.
 const MEMBERS: usize = 40;
-
-fn fast(smtp_url: String) -> impl Fn(&mut Command, &Path) + Clone {
-    move |serve: &mut Command, _: &Path| {
-        serve
-            .env("ROSTER_SMTP_URL", &smtp_url)
-            .env("ROSTER_WORKER_POLL", "100ms")
-            .env("ROSTER_WORKER_HEARTBEAT", "1s")
-            .env("ROSTER_MAIL_RETRY_SCHEDULE", "1s,1s,1s,1s,1s");
-    }
-}
 
 /// A registration sent to `base`: the member id if the API acknowledged it (201).
 async fn register(app: &TestApp, base: &str, email: &str) -> Option<String> {
@@ -70,7 +61,7 @@ fn holder(projections: &mut [ServeProcess]) -> usize {
 #[tokio::test]
 async fn two_of_each_role_on_postgres_survive_a_kill_of_one_of_each() {
     let sink = SmtpSink::start();
-    let adjust = fast(sink.url());
+    let adjust = with_smtp(&sink);
     let api = spawn_app_with(Backend::Postgres, {
         let adjust = adjust.clone();
         move |serve: &mut Command, dir: &Path| {
