@@ -24,6 +24,7 @@
 
 mod apply;
 mod batch;
+pub mod claiming;
 pub mod error;
 pub mod keys;
 pub mod pii;
