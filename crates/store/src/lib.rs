@@ -29,6 +29,7 @@ pub mod error;
 pub mod keys;
 pub mod pii;
 pub mod postgres;
+pub mod split_keys;
 mod sql;
 pub mod sqlite;
 pub mod subscription;

@@ -1,6 +1,7 @@
-//! Claims kept apart from the log (`ClaimingLog`, what a KurrentDB log will use): the whole
-//! conformance suite with the claims in a store of their own (a second SQLite file, or a second
-//! PostgreSQL schema), then crashes injected between the steps of the protocol.
+//! Claims and data keys kept apart from the log (`ClaimingLog` and `SqlKeys`, what a KurrentDB
+//! log will use): the whole conformance suite with the claims and the keys in a store of their
+//! own (a second SQLite file, or a second PostgreSQL schema), then crashes injected between the
+//! steps of the claims protocol.
 // Test code: a failed expectation should stop the test with a message, not be handled.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use roster_sql::Db;
 use roster_store::claiming::ClaimingLog;
+use roster_store::split_keys::SqlKeys;
 use roster_store::testing::{postgres_reopen, postgres_temp, sqlite_reopen, sqlite_temp};
 use roster_store::{
     AppendError, AppendRequest, ClaimIndex, ClaimOp, DynLog, EventLog, ExpectedVersion, LogParts,
@@ -40,6 +42,7 @@ mod sqlite {
         let (store, dir) = sqlite_temp().await;
         let claims_dir = tempfile::tempdir().unwrap();
         let db = claims_db_sqlite(&claims_dir).await;
+        let db_keys = db.clone();
         let parts = store.into_parts();
         let log = ClaimingLog::open(parts.log, db.clone(), grace())
             .await
@@ -57,7 +60,7 @@ mod sqlite {
         let parts = LogParts {
             claims: log.claims(),
             log: Arc::new(log),
-            keys: parts.keys,
+            keys: Arc::new(SqlKeys::open(db_keys).await.unwrap()),
         };
         conformance::Fixture::new(parts, reopen, (dir, claims_dir))
     }
@@ -72,6 +75,7 @@ mod postgres {
         let store = postgres_temp().await;
         let options = store.connect_options().clone();
         let db = claims_db_postgres().await;
+        let db_keys = db.clone();
         let parts = store.into_parts();
         let log = ClaimingLog::open(parts.log, db.clone(), grace())
             .await
@@ -87,7 +91,7 @@ mod postgres {
         let parts = LogParts {
             claims: log.claims(),
             log: Arc::new(log),
-            keys: parts.keys,
+            keys: Arc::new(SqlKeys::open(db_keys).await.unwrap()),
         };
         conformance::Fixture::new(parts, reopen, ())
     }
