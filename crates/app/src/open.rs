@@ -8,8 +8,10 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use roster_sql::{Db, SqlError};
+use roster_store::claiming::ClaimingLog;
 use roster_store::pii::{MasterKey, Vault};
 use roster_store::postgres::PostgresStore;
+use roster_store::split_keys::SqlKeys;
 use roster_store::sqlite::SqliteStore;
 use roster_store::{DynClaims, DynLog, LogParts, SqlStore, StoreError};
 use sqlx::postgres::PgConnectOptions;
@@ -85,6 +87,21 @@ pub async fn open(
         webhook_secrets: settings.stripe_webhook_secrets(),
     };
     let (parts, sql, side_db, sql_place) = match settings.storage()? {
+        Storage::Kurrent {
+            url,
+            namespace,
+            sql,
+        } => {
+            let (db, side, place) = sql_side(*sql).await?;
+            let log = roster_kurrent::KurrentLog::connect(&url, &namespace).await?;
+            let log = ClaimingLog::open(Arc::new(log), db.clone(), CLAIM_GRACE).await?;
+            let parts = LogParts {
+                claims: log.claims(),
+                log: Arc::new(log),
+                keys: Arc::new(SqlKeys::open(db.clone()).await?),
+            };
+            (parts, db, side, place)
+        }
         Storage::Sqlite { dir } => {
             std::fs::create_dir_all(&dir).map_err(|error| OpenError::DataDir {
                 dir: dir.clone(),
@@ -146,6 +163,37 @@ pub async fn open(
         commands,
         members,
     })
+}
+
+/// How long a claim reserved for a KurrentDB append may wait for that append before recovery
+/// decides it never happened: far longer than any append takes.
+const CLAIM_GRACE: chrono::Duration = chrono::Duration::minutes(10);
+
+/// The SQL side alone (a KurrentDB log beside it): its database, its side tables' database,
+/// and where it is for the job queues.
+async fn sql_side(storage: Storage) -> Result<(Db, Db, SqlPlace), OpenError> {
+    match storage {
+        Storage::Sqlite { dir } => {
+            std::fs::create_dir_all(&dir).map_err(|error| OpenError::DataDir {
+                dir: dir.clone(),
+                error,
+            })?;
+            let db = Db::sqlite(&dir.join(SQLITE_FILE))?;
+            let side = Db::sqlite(&dir.join(sidedb::SQLITE_FILE))?;
+            Ok((db, side, SqlPlace::Sqlite { dir }))
+        }
+        Storage::Postgres { url } => {
+            let options = PgConnectOptions::from_str(&url).map_err(StoreError::from)?;
+            let db = Db::postgres(options.clone(), PG_POOL).await?;
+            let place = SqlPlace::Postgres {
+                options: Box::new(options),
+            };
+            Ok((db.clone(), db, place))
+        }
+        Storage::Kurrent { .. } => Err(OpenError::Store(StoreError::Config(
+            "the SQL side cannot be KurrentDB".into(),
+        ))),
+    }
 }
 
 impl Roster {

@@ -90,6 +90,9 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// `kurrentdb://…` or `esdb://…`: the log in KurrentDB.
     pub kurrentdb_url: Option<String>,
+    /// Roster's streams in KurrentDB are `<namespace>:<stream>` (`[a-z0-9_]`), so several
+    /// installations can share a cluster.
+    pub kurrentdb_namespace: String,
     pub log_backend: Option<LogBackend>,
     pub sql_backend: Option<SqlBackend>,
     /// Base64 master key (32 bytes); defaults to the file `DATA_DIR/master.key`.
@@ -150,6 +153,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("roster-data"),
             database_url: None,
             kurrentdb_url: None,
+            kurrentdb_namespace: "roster".into(),
             log_backend: None,
             sql_backend: None,
             master_key: None,
@@ -200,6 +204,13 @@ pub enum Storage {
     Sqlite { dir: PathBuf },
     /// Both in the PostgreSQL database (and schema) of this URL.
     Postgres { url: String },
+    /// The log in KurrentDB (`url`, Roster's streams under `namespace`), the SQL side (read
+    /// models, side tables, claims, data keys, job queues) where `sql` says.
+    Kurrent {
+        url: String,
+        namespace: String,
+        sql: Box<Storage>,
+    },
 }
 
 impl Settings {
@@ -250,15 +261,35 @@ impl Settings {
         })
     }
 
-    /// Where the log and the SQL side live. They share one database, so that a uniqueness
-    /// claim commits in the transaction of the append that makes it; a KurrentDB log needs
-    /// the claim protocol of ARCHITECTURE.md, which this build does not have yet.
+    /// Where the log and the SQL side live. A SQL log shares one database with the SQL side,
+    /// so that a uniqueness claim commits in the transaction of the append that makes it; a
+    /// KurrentDB log keeps its claims on the SQL side by the protocol of ARCHITECTURE.md.
     pub fn storage(&self) -> Result<Storage, SettingsError> {
         match (self.log(), self.sql()) {
-            (LogBackend::Kurrentdb, _) => Err(bad(
-                "ROSTER_LOG_BACKEND",
-                "this build cannot keep the log in KurrentDB yet; use sqlite or postgres",
-            )),
+            (LogBackend::Kurrentdb, sql) => {
+                let url = self
+                    .kurrentdb_url
+                    .clone()
+                    .filter(|u| !u.is_empty())
+                    .ok_or_else(|| {
+                        bad(
+                            "ROSTER_KURRENTDB_URL",
+                            "a KurrentDB log needs its connection string (esdb://host:2113)",
+                        )
+                    })?;
+                let side = Settings {
+                    log_backend: Some(match sql {
+                        SqlBackend::Sqlite => LogBackend::Sqlite,
+                        SqlBackend::Postgres => LogBackend::Postgres,
+                    }),
+                    ..self.clone()
+                };
+                Ok(Storage::Kurrent {
+                    url,
+                    namespace: self.kurrentdb_namespace.clone(),
+                    sql: Box::new(side.storage()?),
+                })
+            }
             (LogBackend::Sqlite, SqlBackend::Sqlite) => Ok(Storage::Sqlite {
                 dir: self.data_dir.clone(),
             }),
@@ -417,6 +448,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_kurrentdb_url_puts_the_log_there_and_the_sql_side_where_it_was() {
+        let kurrent = Settings {
+            kurrentdb_url: Some("esdb://127.0.0.1:2113?tls=false".into()),
+            ..Settings::in_dir("/tmp/roster-k")
+        };
+        let Storage::Kurrent {
+            url,
+            namespace,
+            sql,
+        } = kurrent.storage().unwrap()
+        else {
+            panic!("a KurrentDB log");
+        };
+        assert_eq!(url, "esdb://127.0.0.1:2113?tls=false");
+        assert_eq!(namespace, "roster");
+        assert!(matches!(*sql, Storage::Sqlite { .. }));
+        let on_postgres = Settings {
+            database_url: Some("postgres://roster@db/roster".into()),
+            ..kurrent.clone()
+        };
+        let Storage::Kurrent { sql, .. } = on_postgres.storage().unwrap() else {
+            panic!("a KurrentDB log");
+        };
+        assert!(matches!(*sql, Storage::Postgres { .. }));
+        let no_url = Settings {
+            log_backend: Some(LogBackend::Kurrentdb),
+            ..Settings::default()
+        };
+        assert_eq!(
+            no_url.storage().unwrap_err().setting,
+            "ROSTER_KURRENTDB_URL"
+        );
+    }
+
+    #[test]
     fn a_token_ttl_outside_what_the_domain_accepts_is_refused() {
         let with = |ttl: &str| Settings {
             token_ttl: ttl.into(),
@@ -532,7 +598,10 @@ mod tests {
             ..pg.clone()
         };
         assert_eq!(kurrent.log(), LogBackend::Kurrentdb);
-        assert_eq!(kurrent.storage().unwrap_err().setting, "ROSTER_LOG_BACKEND");
+        assert!(matches!(
+            kurrent.storage().unwrap(),
+            Storage::Kurrent { .. }
+        ));
 
         let mixed = Settings {
             log_backend: Some(LogBackend::Sqlite),

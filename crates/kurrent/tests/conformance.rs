@@ -1,0 +1,52 @@
+//! The shared conformance suite against a KurrentDB server, whenever `ROSTER_KURRENTDB_URL`
+//! names one (`esdb://127.0.0.1:2113?tls=false`); no server runs in CI, where every case says
+//! so and returns. Each case gets a namespace of its own on the server (a fresh, empty log),
+//! with its claims and data keys in a SQLite file of its own, as `open` puts them on the SQL
+//! side.
+// Test code: a failed expectation should stop the test with a message, not be handled.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../../store/tests/conformance/mod.rs"]
+mod conformance;
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use roster_kurrent::KurrentLog;
+use roster_sql::Db;
+use roster_store::claiming::ClaimingLog;
+use roster_store::split_keys::SqlKeys;
+use roster_store::{DynLog, LogParts};
+
+const URL: &str = "ROSTER_KURRENTDB_URL";
+
+async fn fixture() -> conformance::Fixture {
+    let url = std::env::var(URL).unwrap();
+    let namespace = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::sqlite(&dir.path().join("side.db")).unwrap();
+    let grace = chrono::Duration::minutes(10);
+    let open = {
+        let (url, namespace, db) = (url.clone(), namespace.clone(), db.clone());
+        move || -> BoxFuture<'static, ClaimingLog> {
+            let (url, namespace, db) = (url.clone(), namespace.clone(), db.clone());
+            Box::pin(async move {
+                let log = KurrentLog::connect(&url, &namespace).await.unwrap();
+                ClaimingLog::open(Arc::new(log), db, grace).await.unwrap()
+            })
+        }
+    };
+    let log = open().await;
+    let parts = LogParts {
+        claims: log.claims(),
+        log: Arc::new(log),
+        keys: Arc::new(SqlKeys::open(db).await.unwrap()),
+    };
+    let reopen = move || -> BoxFuture<'static, DynLog> {
+        let open = open.clone();
+        Box::pin(async move { Arc::new(open().await) as DynLog })
+    };
+    conformance::Fixture::new(parts, reopen, dir)
+}
+
+conformance_suite!(fixture, needs = Some(URL));
