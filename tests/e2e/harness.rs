@@ -419,6 +419,11 @@ impl TestApp {
             .collect()
     }
 
+    /// The server's log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()
+    }
+
     /// Sends SIGTERM and waits for a clean exit; returns the server's log.
     pub fn stop(mut self) -> String {
         let pid = self.child.id().to_string();

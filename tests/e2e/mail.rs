@@ -25,7 +25,10 @@ pub(crate) fn with_smtp(sink: &SmtpSink) -> impl Fn(&mut Command, &Path) + Clone
 }
 
 /// Polls `roster workers status --json` until `done` holds for it.
-async fn wait_for_workers_status(app: &TestApp, done: impl Fn(&serde_json::Value) -> bool) {
+pub(crate) async fn wait_for_workers_status(
+    app: &TestApp,
+    done: impl Fn(&serde_json::Value) -> bool,
+) {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let status: serde_json::Value =

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::harness::{Backend, ServeProcess, TestApp, WAIT, spawn_app_with};
-use crate::mail::with_smtp;
+use crate::mail::{wait_for_workers_status, with_smtp};
 use crate::smtp::{SmtpSink, header};
 
 /// The longest a read model may stay behind after the projection holder died: its lease is
@@ -40,8 +40,9 @@ async fn register(app: &TestApp, base: &str, email: &str) -> Option<String> {
     body["member_id"].as_str().map(str::to_owned)
 }
 
-/// The projection process holding the lease (the one whose log says so).
-fn holder(projections: &mut [ServeProcess]) -> usize {
+/// The projection process holding the lease (the one whose log says so). The processes are
+/// others, with clocks of their own: their logs are read until one says it, on the wall clock.
+async fn holder(projections: &[ServeProcess]) -> usize {
     let deadline = Instant::now() + WAIT;
     loop {
         if let Some(i) = projections
@@ -54,7 +55,7 @@ fn holder(projections: &mut [ServeProcess]) -> usize {
             Instant::now() < deadline,
             "no projection runner took the lease"
         );
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -98,7 +99,7 @@ async fn two_of_each_role_on_postgres_survive_a_kill_of_one_of_each() {
             }
         }
         if batch == MEMBERS / 20 - 1 {
-            let held = holder(&mut projections);
+            let held = holder(&projections).await;
             projections[held].kill();
             workers[0].kill();
             api2.kill();
@@ -136,17 +137,11 @@ async fn two_of_each_role_on_postgres_survive_a_kill_of_one_of_each() {
         api.get(&format!("/v1/members/{member}")).await.expect(200);
     }
     // Every verification mail went out, at most once more for a worker's death.
-    let deadline = Instant::now() + WAIT;
-    let mails = loop {
-        let mails = sink.messages();
-        let mailed = |email: &String| mails.iter().any(|m| header(m, "To") == Some(email));
-        let missing: Vec<_> = acknowledged.iter().filter(|(_, e)| !mailed(e)).collect();
-        if missing.is_empty() {
-            break mails;
-        }
-        assert!(Instant::now() < deadline, "never mailed: {missing:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let mailed =
+        |mails: &[String], email: &str| mails.iter().any(|m| header(m, "To") == Some(email));
+    let mails = sink.wait_until(WAIT, |mails| {
+        acknowledged.iter().all(|(_, email)| mailed(mails, email))
+    });
     for (_, email) in &acknowledged {
         let to = |m: &&String| header(m, "To") == Some(email.as_str());
         let count = mails.iter().filter(to).count();
@@ -155,16 +150,22 @@ async fn two_of_each_role_on_postgres_survive_a_kill_of_one_of_each() {
     let extra = mails.len() - acknowledged.len();
     assert!(extra <= 4, "{extra} mails beyond one each");
     // Every job ran: one per registration, all done.
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let status: Value =
-            serde_json::from_str(&api.cli(&["workers", "status", "--json"])).unwrap();
+    wait_for_workers_status(&api, |status| {
         let queue = &status["queues"]["mail.verification"];
-        if queue["Done"] == acknowledged.len() && queue.as_object().map(|q| q.len()) == Some(1) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{status}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        queue["Done"] == acknowledged.len() && queue.as_object().map(|q| q.len()) == Some(1)
+    })
+    .await;
+    // Each process ran its role only: the API processes no projection runner, the worker and
+    // projection processes no API.
+    assert!(!api.log_text().contains("projection runner holds the lease"));
+    let served = |base: &str, path: &str| {
+        let url = format!("{base}{path}");
+        let request = api.client.get(url).bearer_auth(&api.key);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    for process in [&workers[1], &projections[1 - held]] {
+        assert_eq!(served(&process.address, "/health/live").await, 200);
+        assert_eq!(served(&process.address, "/v1/members").await, 404);
     }
 
     // The read models equal a fresh replay of the log.

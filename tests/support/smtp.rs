@@ -124,15 +124,20 @@ impl SmtpSink {
     /// Waits (polling) until at least `count` messages have arrived; fails the test after
     /// `within`.
     pub fn wait_for(&self, count: usize, within: Duration) -> Vec<String> {
+        self.wait_until(within, |messages| messages.len() >= count)
+    }
+
+    /// Waits until the mails received satisfy `done`, and returns them.
+    pub fn wait_until(&self, within: Duration, done: impl Fn(&[String]) -> bool) -> Vec<String> {
         let deadline = Instant::now() + within;
         loop {
             let messages = self.messages();
-            if messages.len() >= count {
+            if done(&messages) {
                 return messages;
             }
             assert!(
                 Instant::now() < deadline,
-                "{} of {count} mails arrived within {within:?}",
+                "the mails received ({}) were not as awaited within {within:?}",
                 messages.len()
             );
             std::thread::sleep(Duration::from_millis(50));

@@ -181,6 +181,10 @@ impl ReactorRunner {
             roster_sql::wait_for_lease(&self.roster.sql, &name, &mut stop).await
         {
             self.run_held(&mut stop, &mut lease).await?;
+            if *stop.borrow() {
+                // Stopping cleanly: a standby takes over at its next try.
+                lease.release().await;
+            }
         }
         Ok(())
     }

@@ -18,7 +18,7 @@ use crate::{AppError, Plans};
 pub const MAX_BATCH: u32 = 10_000;
 
 /// Crockford's base32: no I, L, O or U, so a code read aloud or retyped stays the same.
-const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+pub(crate) const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// Characters of a code (80 bits), shown in groups of four.
 const CODE_LEN: usize = 16;
 
@@ -80,6 +80,11 @@ fn new_code() -> String {
     let chars: Vec<char> = (0..CODE_LEN)
         .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
         .collect();
+    grouped(&chars)
+}
+
+/// A code shown in groups of four: `XXXX-XXXX-…`.
+pub(crate) fn grouped(chars: &[char]) -> String {
     chars
         .chunks(4)
         .map(|group| group.iter().collect::<String>())

@@ -140,6 +140,10 @@ async fn run(
     while let Some(mut lease) = roster_sql::wait_for_lease(&db, LEASE, &mut stop).await {
         tracing::info!(lease = lease.name(), "projection runner holds the lease");
         run_held(&mut engine, &db, &projections, &mut stop, &mut lease).await;
+        if *stop.borrow() {
+            // Stopping cleanly: a standby takes over at its next try.
+            lease.release().await;
+        }
     }
 }
 

@@ -184,6 +184,14 @@ impl Lease {
         &self.name
     }
 
+    /// Lets the lease go at once (a holder stopping cleanly), so a standby's next try takes
+    /// it; dropping the lease lets it go too, once PostgreSQL sees the connection close.
+    pub async fn release(mut self) {
+        if let Some(conn) = self.session.take() {
+            postgres::release_lease(conn, &self.name).await;
+        }
+    }
+
     /// Whether the lease is still held: on PostgreSQL, whether its session still answers. A
     /// holder checks now and then and stops acting once it is lost.
     pub async fn alive(&mut self) -> bool {
@@ -200,6 +208,11 @@ pub const LEASE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Waits for the lease `name`, trying every [`LEASE_RETRY`] (a failed try, say with the
 /// database away, is logged and tried again), until `stop` turns true: then `None`.
+///
+/// The wait is a poll because PostgreSQL says nothing when an advisory lock frees. A blocking
+/// `pg_advisory_lock` would wait without polling, but a backend blocked on a lock does not
+/// notice its client has gone, so a standby told to stop could still take the lock and hold
+/// it until PostgreSQL noticed; a one-second poll bounds the takeover and stops cleanly.
 pub async fn wait_for_lease(
     db: &Db,
     name: &str,

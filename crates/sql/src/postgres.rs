@@ -151,6 +151,21 @@ impl PgDb {
     }
 }
 
+/// Unlocks a lease's advisory lock and closes its session.
+pub(crate) async fn release_lease(mut conn: sqlx::PgConnection, name: &str) {
+    use sqlx::Connection as _;
+    let unlocked = sqlx::query(
+        "SELECT pg_advisory_unlock(hashtextextended(current_schema() || '/' || $1, 0))",
+    )
+    .bind(name)
+    .execute(&mut conn)
+    .await;
+    if let Err(e) = unlocked {
+        tracing::warn!(lease = name, error = %e, "cannot unlock a lease; closing its session");
+    }
+    let _ = conn.close().await;
+}
+
 /// Whether the session behind a lease still answers (its lock lives as long as it does).
 pub(crate) async fn lease_alive(conn: &mut sqlx::PgConnection) -> bool {
     sqlx::query("SELECT 1").execute(conn).await.is_ok()

@@ -10,14 +10,14 @@ mod conformance;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use conformance::claims::{claim, register, release};
 use futures::future::BoxFuture;
 use roster_sql::Db;
 use roster_store::claiming::ClaimingLog;
 use roster_store::split_keys::SqlKeys;
 use roster_store::testing::{postgres_reopen, postgres_temp, sqlite_reopen, sqlite_temp};
 use roster_store::{
-    AppendError, AppendRequest, ClaimIndex, ClaimOp, DynLog, EventLog, ExpectedVersion, LogParts,
-    SqlStore,
+    AppendError, AppendRequest, ClaimIndex, DynLog, EventLog, ExpectedVersion, LogParts, SqlStore,
 };
 
 /// Long enough that a test never sees a pending row expire unless it says so.
@@ -97,23 +97,6 @@ mod postgres {
     }
 
     conformance_suite!(fixture);
-}
-
-fn claim(key: &str, owner: &str) -> ClaimOp {
-    ClaimOp::Claim {
-        scope: "email".into(),
-        key: key.into(),
-        owner: owner.into(),
-    }
-}
-
-fn register(stream: &str, claims: Vec<ClaimOp>) -> AppendRequest {
-    AppendRequest::new(
-        stream,
-        ExpectedVersion::NoStream,
-        vec![conformance::event("MemberRegistered.v1", 0)],
-    )
-    .with_claims(claims)
 }
 
 /// The log (SQLite) and the claims (a second SQLite file), and how to open them again.
@@ -268,4 +251,35 @@ async fn a_crash_before_the_append_holds_the_value_until_the_grace_period_then_f
         ))
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_handover_whose_append_is_refused_gives_the_value_back() {
+    let split = split(grace()).await;
+    split
+        .log
+        .append(register(
+            "member-old",
+            vec![claim("pat@example.com", "old")],
+        ))
+        .await
+        .unwrap();
+    // One append releases the old owner's value and claims it for a new one, but the log
+    // refuses it (the stream has moved on): the old owner keeps the value.
+    let handover = AppendRequest::new(
+        "member-old",
+        ExpectedVersion::NoStream,
+        vec![conformance::event("MemberEmailChanged.v1", 1)],
+    )
+    .with_claims(vec![
+        release("pat@example.com", "old"),
+        claim("pat@example.com", "new"),
+    ]);
+    let refused = split.log.append(handover).await;
+    assert!(
+        matches!(refused, Err(AppendError::WrongExpectedVersion { .. })),
+        "{refused:?}"
+    );
+    let owner = split.log.claim_owner("email", "pat@example.com").await;
+    assert_eq!(owner.unwrap().as_deref(), Some("old"));
 }

@@ -13,11 +13,10 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::Members;
+use crate::access_codes::{ALPHABET, grouped};
 use crate::{AppError, CommandMeta};
 
-/// Crockford's base32: no I, L, O or U, so a code read aloud or retyped stays the same.
-const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-/// Characters of a code (60 bits), shown in groups of four.
+/// Characters of a code (60 bits, Crockford's base32 as access codes), shown in groups of four.
 const CODE_LEN: usize = 12;
 
 impl Members {
@@ -103,11 +102,7 @@ impl Members {
             chars.push(char::from(ALPHABET[(bits & 31) as usize]));
             bits >>= 5;
         }
-        chars
-            .chunks(4)
-            .map(|group| group.iter().collect::<String>())
-            .collect::<Vec<_>>()
-            .join("-")
+        grouped(&chars)
     }
 }
 

@@ -4,7 +4,7 @@ use roster_store::{AppendError, AppendRequest, ClaimOp, ExpectedVersion};
 
 use super::{Fixture, append_ok, event, stream_name};
 
-fn claim(key: &str, owner: &str) -> ClaimOp {
+pub fn claim(key: &str, owner: &str) -> ClaimOp {
     ClaimOp::Claim {
         scope: "email".into(),
         key: key.into(),
@@ -12,7 +12,7 @@ fn claim(key: &str, owner: &str) -> ClaimOp {
     }
 }
 
-fn release(key: &str, owner: &str) -> ClaimOp {
+pub fn release(key: &str, owner: &str) -> ClaimOp {
     ClaimOp::Release {
         scope: "email".into(),
         key: key.into(),
@@ -20,7 +20,7 @@ fn release(key: &str, owner: &str) -> ClaimOp {
     }
 }
 
-fn register(stream: &str, claims: Vec<ClaimOp>) -> AppendRequest {
+pub fn register(stream: &str, claims: Vec<ClaimOp>) -> AppendRequest {
     AppendRequest::new(
         stream,
         ExpectedVersion::NoStream,
