@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::http::header;
@@ -12,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use roster_app::apikeys::{self, Principal};
 use roster_app::secrets::hash_secret;
+use roster_store::Position;
 
 use crate::ApiState;
 use crate::problem::{ApiError, ProblemType};
@@ -56,52 +56,72 @@ pub fn unauthorized(bad_credentials: bool) -> ApiError {
     ApiError::new(ProblemType::Unauthorized, detail)
 }
 
-/// Live keys seen recently, so that a busy client does not cost a database lookup per request.
-/// Only live keys are kept (unknown ones would let anyone fill the map), for `ttl`: a revoked
-/// key keeps working in this process for at most that long.
+/// Live keys this process has seen, each with the log head it was looked up at, trusted only
+/// while the head has not moved: a busy client costs no database lookup while nothing is
+/// written, and a revocation, which is appended to the log (`ApiKeyRevoked`), reaches every
+/// process through the log's change notifications before its next request is answered. Only
+/// live keys are kept (unknown ones would let anyone fill the map).
+#[derive(Default)]
 pub struct KeyCache {
-    ttl: Duration,
-    entries: Mutex<HashMap<String, (Principal, Instant)>>,
+    entries: Mutex<HashMap<String, (Position, Principal)>>,
 }
 
 const KEY_CACHE_CAPACITY: usize = 1024;
 
 impl KeyCache {
-    pub fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn get(&self, hash: &str) -> Option<Principal> {
+    fn get(&self, hash: &str, head: Position) -> Option<Principal> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(hash)
-            .filter(|(_, at)| at.elapsed() < self.ttl)
-            .map(|(principal, _)| principal.clone())
+            .filter(|(at, _)| *at == head)
+            .map(|(_, principal)| principal.clone())
     }
 
-    fn put(&self, hash: String, principal: Principal) {
+    fn put(&self, hash: String, head: Position, principal: Principal) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= KEY_CACHE_CAPACITY {
-            entries.clear();
+            entries.retain(|_, (at, _)| *at == head);
+            if entries.len() >= KEY_CACHE_CAPACITY {
+                entries.clear();
+            }
         }
-        entries.insert(hash, (principal, Instant::now()));
+        entries.insert(hash, (head, principal));
     }
 }
 
 async fn lookup(state: &ApiState, secret: &str) -> Result<Option<Principal>, roster_app::AppError> {
-    let Some(cache) = state.key_cache() else {
-        return apikeys::authenticate(state.side(), secret).await;
-    };
+    let cache = state.key_cache();
     let hash = hash_secret(secret);
-    if let Some(principal) = cache.get(&hash) {
+    // The head is read before the lookup, so a revocation appended after it moves the head
+    // past what the entry is kept at.
+    let head = *state.commands().log().changes().borrow();
+    if let Some(principal) = cache.get(&hash, head) {
         return Ok(Some(principal));
     }
     let principal = apikeys::authenticate(state.side(), secret).await?;
     if let Some(principal) = &principal {
-        cache.put(hash, principal.clone());
+        cache.put(hash, head, principal.clone());
     }
     Ok(principal)
+}
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use super::*;
+
+    #[test]
+    fn a_remembered_key_holds_only_at_the_head_it_was_looked_up_at() {
+        let cache = KeyCache::default();
+        let principal = Principal {
+            key_id: Uuid::now_v7(),
+            name: "shop".into(),
+            scopes: Vec::new(),
+        };
+        cache.put("hash".into(), 7, principal.clone());
+        assert_eq!(cache.get("hash", 7), Some(principal));
+        assert_eq!(cache.get("hash", 8), None, "the log moved: look the key up again");
+        assert_eq!(cache.get("other", 7), None);
+    }
 }

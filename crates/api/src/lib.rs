@@ -41,7 +41,7 @@ struct Inner {
     read_models: ReadModels,
     body_limit: usize,
     probe: Option<probe::Probe>,
-    key_cache: Option<Arc<auth::KeyCache>>,
+    key_cache: Arc<auth::KeyCache>,
 }
 
 impl ApiState {
@@ -55,7 +55,7 @@ impl ApiState {
                 read_models,
                 body_limit,
                 probe: None,
-                key_cache: None,
+                key_cache: Arc::default(),
             }),
         }
     }
@@ -79,14 +79,9 @@ impl ApiState {
         }
     }
 
-    /// Remembers live API keys for `ttl` (a revocation then takes up to `ttl` to apply in this
-    /// process). Without it every request looks its key up.
-    pub fn with_key_cache(self, ttl: std::time::Duration) -> Self {
-        self.rebuild(|inner| inner.key_cache = Some(Arc::new(auth::KeyCache::new(ttl))))
-    }
-
-    pub fn key_cache(&self) -> Option<&auth::KeyCache> {
-        self.inner.key_cache.as_deref()
+    /// The live API keys this process has seen (see [`auth::KeyCache`]).
+    pub fn key_cache(&self) -> &auth::KeyCache {
+        &self.inner.key_cache
     }
 
     pub fn read_models(&self) -> &ReadModels {

@@ -1,5 +1,9 @@
 //! API keys for upstream apps and operators: created by `roster keys create`, shown once,
 //! stored hashed, revocable. A key carries scopes; the HTTP API enforces them per route.
+//!
+//! A revocation is also appended to the log (`ApiKeyRevoked`, stream `apikey-<id>`): API
+//! processes trust a key they have seen only while the log's head has not moved, so the
+//! append is what makes every process, on any host, look the key up again.
 
 use std::fmt;
 use std::str::FromStr;
@@ -7,9 +11,12 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::AppError;
+use roster_domain::ApiKey;
+use roster_domain::apikey::{ApiKeyCommand, RevokeApiKey};
+
 use crate::secrets::{hash_secret, random_secret};
 use crate::sidedb::{ApiKeyRecord, SideDb};
+use crate::{AppError, CommandHandler, CommandMeta};
 
 /// Printed before the secret so that keys are recognisable in configuration and by scanners.
 pub const KEY_PREFIX: &str = "roster_";
@@ -104,6 +111,32 @@ pub async fn create(
     };
     side.insert_api_key(&record, &hash_secret(&secret)).await?;
     Ok(NewApiKey { record, secret })
+}
+
+/// Revokes the keys whose id or name is `id_or_name`: marks them revoked in the side table (a
+/// lookup refuses them from then on), then records each revocation in the log (which makes
+/// every process drop what it remembers of them). Returns the keys whose revocation changed
+/// anything; a key already revoked in both places is left as it is. Run again after a failure
+/// between the two steps, it records what is missing.
+pub async fn revoke(
+    commands: &CommandHandler,
+    side: &SideDb,
+    id_or_name: &str,
+    meta: &CommandMeta,
+) -> Result<Vec<ApiKeyRecord>, AppError> {
+    let mut revoked = Vec::new();
+    for key in side.api_keys_named(id_or_name.trim()).await? {
+        let marked = side.revoke_api_key(key.id, commands.clock().now()).await?;
+        let command = ApiKeyCommand::Revoke(RevokeApiKey {
+            key_id: key.id,
+            name: key.name.clone(),
+        });
+        let recorded = commands.execute::<ApiKey>(key.id, &command, meta).await?;
+        if marked || !recorded.events.is_empty() {
+            revoked.push(key);
+        }
+    }
+    Ok(revoked)
 }
 
 /// The live key with this secret, if any.

@@ -101,3 +101,5 @@ impl UniqueClaims for roster_domain::Payment {}
 impl UniqueClaims for roster_domain::Plan {}
 
 impl UniqueClaims for roster_domain::Membership {}
+
+impl UniqueClaims for roster_domain::ApiKey {}

@@ -2,8 +2,9 @@
 //! printed once, as the last line of output; only its hash is stored.
 
 use clap::Subcommand;
-use roster_app::Roster;
 use roster_app::apikeys::{self, Scope};
+use roster_app::{CommandMeta, Roster};
+use roster_store::ActorRef;
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -18,7 +19,8 @@ pub enum KeysCommand {
     },
     /// List keys (never their secrets).
     List,
-    /// Revoke the key with this id or name; running servers refuse it within 2 seconds.
+    /// Revoke the key with this id or name; every running server refuses it as soon as it sees
+    /// the revocation in the log.
     Revoke { key: String },
 }
 
@@ -53,12 +55,23 @@ pub async fn run(roster: &Roster, command: KeysCommand) -> anyhow::Result<()> {
             }
         }
         KeysCommand::Revoke { key } => {
-            let revoked = side.revoke_api_key(&key, now).await?;
-            anyhow::ensure!(revoked > 0, "no live key with id or name {key:?}");
-            println!("revoked {revoked} key(s)");
+            let meta = CommandMeta::new(ActorRef::Operator(operator()));
+            let revoked = apikeys::revoke(&roster.commands, side, &key, &meta).await?;
+            anyhow::ensure!(!revoked.is_empty(), "no live key with id or name {key:?}");
+            for key in revoked {
+                println!("revoked key {} ({})", key.id, key.name);
+            }
         }
     }
     Ok(())
+}
+
+/// Who runs the command, for the audit log: the login name, or `cli`.
+fn operator() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| "cli".to_owned())
 }
 
 #[cfg(test)]

@@ -17,10 +17,6 @@ use roster_workers::{Catalog, Health};
 
 use crate::shutdown::shutdown_signal;
 
-/// How long a live API key is trusted without looking it up again: `roster keys revoke` takes
-/// effect in a running server within this time.
-const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
-
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on [env: ROSTER_LISTEN] [default: 127.0.0.1:8080]. Port 0 picks a
@@ -121,9 +117,7 @@ pub async fn run(roster: Roster) -> anyhow::Result<()> {
     let health = workers.as_ref().map(roster_workers::Workers::health);
     let probe = components_probe(read_models.clone(), roster.clone(), health);
     let backend = roster.backend_name();
-    let state = ApiState::new(roster, read_models)
-        .with_key_cache(KEY_CACHE_TTL)
-        .with_probe(probe);
+    let state = ApiState::new(roster, read_models).with_probe(probe);
     let app = match role.serves_api() {
         true => roster_api::router(state),
         false => roster_api::ops_router(state),

@@ -14,6 +14,8 @@
 //!   plan for a period, its payments, renewals, lapse and cancellation.
 //! - [`plan`]: the [`Plan`] aggregate (stream `plan-<uuid>`): terms, capacity, the waiting
 //!   list and offers of freed places.
+//! - [`apikey`]: the [`ApiKey`] aggregate (stream `apikey-<uuid>`): a key's revocation, the
+//!   news every API process must get.
 //! - [`permissions`]: the permission catalog and the built-in role templates.
 //! - [`effective`]: effective permissions and permission checks, shared by the domain's own
 //!   authorization, the projections and the check API.
@@ -22,6 +24,7 @@
 //!   [`AnyState`], [`event_schemas`] and [`command_schemas`] (the JSON Schemas checked in under
 //!   `schemas/`) derive.
 
+pub mod apikey;
 pub mod effective;
 mod error;
 pub mod member;
@@ -37,6 +40,7 @@ use chrono::{DateTime, Utc};
 use serde::{Serialize, de::DeserializeOwned};
 use uuid::Uuid;
 
+pub use apikey::{ApiKey, ApiKeyCommand, ApiKeyEvent, ApiKeyState};
 pub use effective::{CheckResult, Grant, Via, check, effective_permissions};
 pub use error::{DomainError, ErrorKind};
 pub use member::{Member, MemberCommand, MemberEvent, MemberState, MemberStatus};
@@ -53,6 +57,7 @@ aggregates! {
     Payment => Payment,
     Plan => Plan,
     Membership => Membership,
+    ApiKey => ApiKey,
 }
 
 /// Who is acting. A member's own rights are checked by the domain; a trusted party (an upstream

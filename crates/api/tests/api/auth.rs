@@ -1,10 +1,16 @@
 //! API keys and scopes: 401 without a live key, 403 without the route's scope, on every route.
 
 use axum::http::Method;
-use chrono::Utc;
-use roster_app::apikeys::Scope;
+use std::sync::Arc;
+use std::time::Duration;
+
+use roster_app::apikeys::{self, Scope};
+use roster_app::clock::{Clock, ManualClock, V7Ids};
+use roster_app::{CommandMeta, Roster};
+use roster_store::ActorRef;
 use serde_json::json;
 use utoipa::OpenApi;
+use uuid::Uuid;
 
 use crate::on_both_backends;
 use crate::support::{Backend, new_key, spawn_api};
@@ -12,6 +18,7 @@ use crate::support::{Backend, new_key, spawn_api};
 on_both_backends!(
     a_request_without_a_key_is_unauthorized,
     an_unknown_or_revoked_key_is_unauthorized,
+    a_key_revoked_by_another_process_is_refused_once_the_log_says_so,
     a_key_without_the_routes_scope_is_forbidden,
 );
 
@@ -38,19 +45,70 @@ async fn an_unknown_or_revoked_key_is_unauthorized(backend: Backend) {
         .expect_problem(401, "unauthorized");
     let key = new_key(&api.side, &[Scope::Queries]).await;
     api.get("/v1/members").key(&key).send().await.expect(200);
-    let keys = api.side.list_api_keys().await.unwrap();
-    let newest = keys.last().unwrap();
-    let revoked = api
-        .side
-        .revoke_api_key(&newest.id.to_string(), Utc::now())
-        .await
-        .unwrap();
-    assert_eq!(revoked, 1);
+    let newest = api.side.list_api_keys().await.unwrap().pop().unwrap();
+    let revoked = revoke(&api.roster, &newest.id.to_string()).await;
+    assert_eq!(revoked, vec![newest.id]);
     api.get("/v1/members")
         .key(&key)
         .send()
         .await
         .expect_problem(401, "unauthorized");
+    // The revocation is a fact in the log, once: revoking again records nothing.
+    let stream = format!("apikey-{}", newest.id);
+    let recorded = api.store.read_stream(&stream, 0, 10).await.unwrap();
+    let types: Vec<_> = recorded.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(types, ["ApiKeyRevoked.v1"]);
+    assert!(revoke(&api.roster, &newest.id.to_string()).await.is_empty());
+    assert_eq!(
+        api.store.read_stream(&stream, 0, 10).await.unwrap().len(),
+        1
+    );
+}
+
+/// API processes remember the keys they have seen while the log's head stays put: a key
+/// revoked through another process (another handle on the same store, as `roster keys revoke`
+/// is) is refused as soon as this process's change notifications carry the revocation.
+async fn a_key_revoked_by_another_process_is_refused_once_the_log_says_so(backend: Backend) {
+    let api = spawn_api(backend).await;
+    let key = new_key(&api.side, &[Scope::Queries]).await;
+    api.get("/v1/members").key(&key).send().await.expect(200);
+    api.get("/v1/members").key(&key).send().await.expect(200);
+    let clock = Arc::new(ManualClock::new(api.clock.now()));
+    let other = roster_app::open((*api.roster.settings).clone(), clock, Arc::new(V7Ids))
+        .await
+        .unwrap();
+    let newest = api.side.list_api_keys().await.unwrap().pop().unwrap();
+    assert_eq!(
+        revoke(&other, &newest.name).await.len(),
+        4,
+        "every key named test"
+    );
+    let revoked_at = other.log.head().await.unwrap();
+    // Waits for the notification (PostgreSQL's NOTIFY, SQLite's data_version watcher), which
+    // comes from another connection and takes its own time; the bound only fails the test.
+    let mut changes = api.store.changes();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        changes.wait_for(|head| *head >= revoked_at),
+    )
+    .await
+    .expect("the revocation reaches this process")
+    .unwrap();
+    api.get("/v1/members")
+        .key(&key)
+        .send()
+        .await
+        .expect_problem(401, "unauthorized");
+}
+
+async fn revoke(roster: &Roster, key: &str) -> Vec<Uuid> {
+    let meta = CommandMeta::new(ActorRef::Operator("test".into()));
+    apikeys::revoke(&roster.commands, &roster.side, key, &meta)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|key| key.id)
+        .collect()
 }
 
 async fn a_key_without_the_routes_scope_is_forbidden(backend: Backend) {

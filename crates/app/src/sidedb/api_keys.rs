@@ -46,16 +46,20 @@ impl SideDb {
         Ok(rows.iter().filter_map(record).collect())
     }
 
-    /// Revokes the live keys whose id or name is `id_or_name`; returns how many.
-    pub async fn revoke_api_key(
-        &self,
-        id_or_name: &str,
-        now: DateTime<Utc>,
-    ) -> Result<u64, SqlError> {
-        let sql = "UPDATE api_keys SET revoked_at = $2
-                   WHERE (id = $1 OR name = $1) AND revoked_at IS NULL";
-        let params = vec![Val::text(id_or_name), Val::Int(millis(now))];
-        self.db.execute(sql, params).await
+    /// The keys, live or revoked, whose id or name is `id_or_name`.
+    pub async fn api_keys_named(&self, id_or_name: &str) -> Result<Vec<ApiKeyRecord>, SqlError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM api_keys WHERE id = $1 OR name = $1 ORDER BY created_at, id"
+        );
+        let rows = self.db.query(&sql, vec![Val::text(id_or_name)]).await?;
+        Ok(rows.iter().filter_map(record).collect())
+    }
+
+    /// Marks the key revoked, if it is live; returns whether it was.
+    pub async fn revoke_api_key(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, SqlError> {
+        let sql = "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+        let params = vec![Val::text(id.to_string()), Val::Int(millis(now))];
+        Ok(self.db.execute(sql, params).await? > 0)
     }
 }
 

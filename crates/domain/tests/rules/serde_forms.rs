@@ -300,6 +300,25 @@ fn every_plan_event_round_trips_and_decodes_into_plans() {
     }
 }
 
+/// One of each API key event.
+fn every_api_key_event() -> Vec<roster_domain::ApiKeyEvent> {
+    use roster_domain::apikey::ApiKeyRevoked;
+    vec![roster_domain::ApiKeyEvent::Revoked(ApiKeyRevoked {
+        key_id: uuid::Uuid::now_v7(),
+        name: "shop".into(),
+    })]
+}
+
+#[test]
+fn every_api_key_event_round_trips_and_decodes_into_api_keys() {
+    for event in every_api_key_event() {
+        round_trip(&event);
+        let data = serde_json::to_value(&event).unwrap()["data"].clone();
+        let decoded = AnyEvent::decode(event.event_type(), data).unwrap().unwrap();
+        assert_eq!(roster_domain::ApiKey::event_of(&decoded), Some(&event));
+    }
+}
+
 /// One of each membership event.
 fn every_membership_event() -> Vec<roster_domain::MembershipEvent> {
     use roster_domain::MembershipEvent;
@@ -441,6 +460,7 @@ fn every_event_type_has_exactly_one_schema() {
     types.extend(every_payment_event().iter().map(DomainEvent::event_type));
     types.extend(every_plan_event().iter().map(DomainEvent::event_type));
     types.extend(every_membership_event().iter().map(DomainEvent::event_type));
+    types.extend(every_api_key_event().iter().map(DomainEvent::event_type));
     types.sort_unstable();
     types.dedup();
     let schemas: BTreeSet<&str> = event_schemas().into_iter().map(|(name, _)| name).collect();

@@ -7,8 +7,8 @@
 
 use roster_domain::payment::format_minor;
 use roster_domain::{
-    AnyEvent, AnyState, MemberEvent, MembershipEvent, OrgEvent, PaymentEvent, PaymentState,
-    PlanEvent,
+    AnyEvent, AnyState, ApiKeyEvent, MemberEvent, MembershipEvent, OrgEvent, PaymentEvent,
+    PaymentState, PlanEvent,
 };
 use roster_store::ActorRef;
 
@@ -75,6 +75,11 @@ impl Projection for Audit {
             Body::Event(AnyEvent::Payment(event), _) => {
                 (None, None, payment_summary(event, &PaymentState::default()))
             }
+            Body::Event(AnyEvent::ApiKey(ApiKeyEvent::Revoked(e)), _) => (
+                None,
+                None,
+                format!("API key {} ({}) revoked", e.key_id, e.name),
+            ),
             Body::Unknown | Body::Undecodable(_) => (None, None, recorded.event_type.clone()),
         };
         let (actor_kind, actor_id) = actor(&recorded.metadata.actor);
