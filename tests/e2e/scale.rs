@@ -4,7 +4,8 @@
 //! is in the log; every verification job ran (once: jobs are keyed by their event); every
 //! acknowledged member got their mail, at most once more if a worker died between sending and
 //! acknowledging; the read models equal a fresh replay; and the projection runner standing by
-//! took over within `TAKEOVER` of its holder's death.
+//! took over within `TAKEOVER` of its holder's death. Last, a key revoked by the CLI stops
+//! working in the surviving API process.
 
 use std::path::Path;
 use std::process::Command;
@@ -177,6 +178,35 @@ async fn two_of_each_role_on_postgres_survive_a_kill_of_one_of_each() {
     assert_eq!(
         before["items"].as_array().unwrap().len(),
         acknowledged.len()
+    );
+
+    // A key revoked by another process (`roster keys revoke`) is refused by the API process
+    // that had it in mind, once the revocation's notification arrives (another process: polled
+    // on the wall clock, bounded by `TAKEOVER`).
+    let created = api.cli(&["keys", "create", "--name", "scale", "--scopes", "queries"]);
+    let secret = created.lines().last().unwrap().trim().to_owned();
+    let members_with = |secret: &str| {
+        let request = api
+            .client
+            .get(format!("{}/v1/members", api.address))
+            .bearer_auth(secret);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(members_with(&secret).await, 200);
+    assert_eq!(members_with(&secret).await, 200);
+    let revoked = api.cli(&["keys", "revoke", "scale"]);
+    assert!(revoked.contains("revoked key"), "{revoked}");
+    let revoked_at = Instant::now();
+    while members_with(&secret).await != 401 {
+        assert!(
+            revoked_at.elapsed() < TAKEOVER,
+            "the revoked key still works"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!(
+        "revoked key refused {:?} after `roster keys revoke` exited",
+        revoked_at.elapsed()
     );
     drop(workers);
     drop(projections);

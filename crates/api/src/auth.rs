@@ -121,7 +121,11 @@ mod tests {
         };
         cache.put("hash".into(), 7, principal.clone());
         assert_eq!(cache.get("hash", 7), Some(principal));
-        assert_eq!(cache.get("hash", 8), None, "the log moved: look the key up again");
+        assert_eq!(
+            cache.get("hash", 8),
+            None,
+            "the log moved: look the key up again"
+        );
         assert_eq!(cache.get("other", 7), None);
     }
 }
