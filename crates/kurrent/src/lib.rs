@@ -16,12 +16,15 @@
 //! `ROSTER_KURRENTDB_URL` is set (`tests/conformance.rs`); CI compiles this crate and runs the
 //! cases that need no server (the mappings below).
 
+use std::collections::HashSet;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use kurrentdb::{
     AppendToStreamOptions, Client, ClientSettings, CurrentRevision, EventData, ReadAllOptions,
-    ReadStreamOptions, StreamPosition, StreamState, SubscribeToAllOptions, SubscriptionFilter,
+    ReadStreamOptions, RetryOptions, StreamPosition, StreamState, SubscribeToAllOptions,
+    SubscriptionFilter,
 };
 use roster_store::{
     AppendError, AppendOutcome, AppendRequest, EventLog, ExpectedVersion, Metadata, Position,
@@ -34,11 +37,17 @@ use tokio::sync::watch;
 pub struct KurrentLog {
     client: Client,
     namespace: String,
+    /// The head as this process knows it: raised by its own appends at once, and by every
+    /// append of the namespace (any process's) through a `$all` subscription.
+    head: Arc<watch::Sender<Position>>,
     changes: watch::Receiver<Position>,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Config(format!("kurrentdb: {e}"))
+    StoreError::Server {
+        server: "kurrentdb",
+        message: e.to_string(),
+    }
 }
 
 impl KurrentLog {
@@ -52,12 +61,24 @@ impl KurrentLog {
         let log = Self {
             client,
             namespace,
+            head: Arc::new(sender),
             changes,
         };
         let head = log.head().await?;
-        sender.send_replace(head);
-        tokio::spawn(follow(log.client.clone(), log.filter(), sender));
+        log.raise_head(head);
+        // From the head read above, so that no append between that read and the subscription's
+        // start goes unannounced.
+        tokio::spawn(follow(
+            log.client.clone(),
+            log.filter(),
+            start_after(head),
+            log.head.clone(),
+        ));
         Ok(log)
+    }
+
+    fn raise_head(&self, position: Position) {
+        raise(&self.head, position);
     }
 
     fn stored(&self, stream: &str) -> String {
@@ -108,33 +129,61 @@ impl KurrentLog {
     }
 }
 
-/// Follows the namespace's appends from the end and publishes each new position.
-async fn follow(client: Client, filter: SubscriptionFilter, sender: watch::Sender<Position>) {
+/// Raises the announced head to `position` if it is newer.
+fn raise(head: &watch::Sender<Position>, position: Position) {
+    head.send_if_modified(|known| {
+        let newer = position > *known;
+        if newer {
+            *known = position;
+        }
+        newer
+    });
+}
+
+/// Follows the namespace's appends from `from` and announces each new position. The client
+/// resubscribes after a failure from the last event it delivered, for as long as it takes;
+/// the task ends when nobody listens any more.
+async fn follow(
+    client: Client,
+    filter: SubscriptionFilter,
+    from: StreamPosition<kurrentdb::Position>,
+    head: Arc<watch::Sender<Position>>,
+) {
     let options = SubscribeToAllOptions::default()
-        .position(StreamPosition::End)
-        .filter(filter);
+        .position(from)
+        .filter(filter)
+        .retry_options(
+            RetryOptions::default()
+                .retry_forever()
+                .retry_delay(RESUBSCRIBE_DELAY),
+        );
     let mut subscription = client.subscribe_to_all(&options).await;
     loop {
-        match subscription.next().await {
-            Ok(event) => {
-                let position = event.get_original_event().position.commit;
-                sender.send_if_modified(|head| {
-                    let newer = position > *head;
-                    if newer {
-                        *head = position;
-                    }
-                    newer
-                });
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "KurrentDB subscription failed; readers fall back to polling");
-                return;
-            }
-        }
-        if sender.is_closed() {
-            return;
+        tokio::select! {
+            next = subscription.next() => match next {
+                Ok(event) => raise(&head, event.get_original_event().position.commit),
+                Err(e) => {
+                    // Only an access error ends a subscription that retries forever.
+                    tracing::error!(error = %e, "KurrentDB subscription ended: other processes' \
+                        appends are no longer announced (subscriptions still poll)");
+                    return;
+                }
+            },
+            () = head.closed() => return,
         }
     }
+}
+
+/// Wait between attempts to subscribe again after the subscription failed.
+const RESUBSCRIBE_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The first event id that appears twice in one append, if any.
+fn repeated_id(req: &AppendRequest) -> Option<uuid::Uuid> {
+    let mut seen = HashSet::with_capacity(req.events.len());
+    req.events
+        .iter()
+        .map(|e| e.event_id)
+        .find(|id| !seen.insert(*id))
 }
 
 /// Client settings from a connection string; `kurrentdb://`, `kurrent://`, `kdb://` and
@@ -205,6 +254,9 @@ impl EventLog for KurrentLog {
                 last_position: head,
             });
         }
+        if let Some(event_id) = repeated_id(&req) {
+            return Err(AppendError::DuplicateEventId { event_id });
+        }
         let count = req.events.len() as u64;
         let mut events = Vec::with_capacity(req.events.len());
         for event in &req.events {
@@ -222,6 +274,15 @@ impl EventLog for KurrentLog {
             .await;
         let written = match written {
             Ok(written) => written,
+            // With no expected version KurrentDB refuses an append only when some of its ids
+            // are already in the stream and others are not: not a retry.
+            Err(kurrentdb::Error::WrongExpectedVersion { .. })
+                if req.expected == ExpectedVersion::Any =>
+            {
+                return Err(AppendError::DuplicateEventId {
+                    event_id: req.events[0].event_id,
+                });
+            }
             Err(kurrentdb::Error::WrongExpectedVersion { current, .. }) => {
                 return Err(AppendError::WrongExpectedVersion {
                     stream: req.stream,
@@ -231,18 +292,28 @@ impl EventLog for KurrentLog {
             }
             Err(e) => return Err(AppendError::Backend(backend(e))),
         };
-        // The revision after the append is the last event's; the first event's position is
-        // read back (KurrentDB answers with the last one only).
+        // KurrentDB answers with the last event's revision and position only, and takes an
+        // append whose ids it recognises as a retry. The events at the revisions it reports
+        // are read back: they must be the request's, in order (else the ids were already in
+        // the stream in another arrangement, and nothing was written), and they give the
+        // positions.
         let last_version = written.next_expected_version;
         let first_version = (last_version + 1).saturating_sub(count);
-        let first = self.read_stream(&req.stream, first_version, 1).await?;
-        let first_position = first
-            .first()
-            .map_or(written.position.commit, |e| e.position);
+        let stored = self
+            .read_stream(&req.stream, first_version, req.events.len())
+            .await?;
+        let ids = stored.iter().map(|e| e.event_id);
+        if !ids.eq(req.events.iter().map(|e| e.event_id)) {
+            return Err(AppendError::DuplicateEventId {
+                event_id: req.events[0].event_id,
+            });
+        }
+        let (first, last) = (&stored[0], &stored[stored.len() - 1]);
+        self.raise_head(last.position);
         Ok(AppendOutcome {
             last_version,
-            first_position,
-            last_position: written.position.commit,
+            first_position: first.position,
+            last_position: last.position,
         })
     }
 
@@ -328,6 +399,32 @@ mod tests {
                 prepare: 1234
             })
         );
+    }
+
+    #[test]
+    fn an_id_twice_in_one_append_is_found_before_anything_is_sent() {
+        let event = |id: uuid::Uuid| roster_store::NewEvent {
+            event_id: id,
+            event_type: "MemberRegistered.v1".into(),
+            payload: serde_json::json!({}),
+            metadata: Metadata {
+                actor: roster_store::ActorRef::System,
+                correlation_id: id,
+                causation_id: None,
+                idempotency_key: None,
+                recorded_at: chrono::Utc::now(),
+            },
+        };
+        let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let mut req = AppendRequest {
+            stream: "member-1".into(),
+            expected: ExpectedVersion::Any,
+            events: vec![event(a), event(b)],
+            claims: Vec::new(),
+        };
+        assert_eq!(repeated_id(&req), None);
+        req.events.push(event(a));
+        assert_eq!(repeated_id(&req), Some(a));
     }
 
     #[test]

@@ -24,7 +24,7 @@ const URL: &str = "ROSTER_KURRENTDB_URL";
 async fn fixture() -> conformance::Fixture {
     let url = std::env::var(URL)
         .unwrap_or_else(|_| panic!("{URL} was set when this test was built but is not set now"));
-    let namespace = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let namespace = fresh_namespace();
     let dir = tempfile::tempdir().unwrap();
     let db = Db::sqlite(&dir.path().join("side.db")).unwrap();
     let grace = chrono::Duration::minutes(10);
@@ -49,6 +49,21 @@ async fn fixture() -> conformance::Fixture {
         Box::pin(async move { Arc::new(open().await) as DynLog })
     };
     conformance::Fixture::new(parts, reopen, dir)
+}
+
+/// A namespace no other case uses: 32 characters at most (`namespace_of`), a letter and the
+/// last 31 hex digits of a UUIDv7 (its random part among them).
+fn fresh_namespace() -> String {
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    format!("t{}", &id[1..])
+}
+
+/// Runs without a server: the fixture's namespaces are ones the log accepts.
+#[test]
+fn fixture_namespaces_are_valid_and_distinct() {
+    let (a, b) = (fresh_namespace(), fresh_namespace());
+    assert_ne!(a, b);
+    roster_kurrent::namespace_of(&a).unwrap();
 }
 
 conformance_suite!(

@@ -294,7 +294,10 @@ fn pending(row: &[Val]) -> Option<Pending> {
 }
 
 fn sql(e: SqlError) -> StoreError {
-    StoreError::Config(format!("claims table: {e}"))
+    StoreError::Sql {
+        table: "claims table",
+        source: e,
+    }
 }
 
 /// The version the first event of an append will have, when the expected version says.

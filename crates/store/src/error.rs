@@ -39,6 +39,18 @@ pub enum StoreError {
     Crypto(String),
     #[error("configuration: {0}")]
     Config(String),
+    /// A table of the SQL side (claims, data keys) kept for a log that has none of its own.
+    #[error("{table}: {source}")]
+    Sql {
+        table: &'static str,
+        source: roster_sql::SqlError,
+    },
+    /// The log's server (KurrentDB) failed or could not be reached.
+    #[error("{server}: {message}")]
+    Server {
+        server: &'static str,
+        message: String,
+    },
 }
 
 impl From<serde_json::Error> for StoreError {

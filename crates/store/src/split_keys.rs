@@ -37,7 +37,10 @@ impl SqlKeys {
 }
 
 fn sql(e: roster_sql::SqlError) -> StoreError {
-    StoreError::Config(format!("data keys table: {e}"))
+    StoreError::Sql {
+        table: "data keys table",
+        source: e,
+    }
 }
 
 #[async_trait]
