@@ -199,6 +199,9 @@ impl ReactorRunner {
         tracing::info!(reactor = self.name(), position = start, "reactor started");
         let mut events = subscribe(self.roster.log.clone(), start);
         let (mut position, mut saved) = (start, start);
+        // Events read since the checkpoint was saved (positions need not be dense: KurrentDB's
+        // are byte offsets, so they are counted rather than subtracted).
+        let mut unsaved: u64 = 0;
         let mut checked = std::time::Instant::now();
         loop {
             if checked.elapsed() >= roster_sql::LEASE_RETRY {
@@ -215,7 +218,7 @@ impl ReactorRunner {
             match next {
                 Err(_idle) => {
                     if position > saved && self.save(position, stop).await {
-                        saved = position;
+                        (saved, unsaved) = (position, 0);
                     }
                 }
                 Ok(None) => break,
@@ -229,11 +232,10 @@ impl ReactorRunner {
                         break;
                     }
                     position = event.position;
+                    unsaved += 1;
                     // After a push the checkpoint moves at once, so a restart re-reads little.
-                    if (pushed || position - saved >= CHECKPOINT_EVERY)
-                        && self.save(position, stop).await
-                    {
-                        saved = position;
+                    if (pushed || unsaved >= CHECKPOINT_EVERY) && self.save(position, stop).await {
+                        (saved, unsaved) = (position, 0);
                     }
                 }
             }

@@ -48,7 +48,7 @@ async fn fixture() -> conformance::Fixture {
         let open = open.clone();
         Box::pin(async move { Arc::new(open().await) as DynLog })
     };
-    conformance::Fixture::new(parts, reopen, dir)
+    conformance::Fixture::new(parts, reopen, dir).with_sparse_positions()
 }
 
 /// A namespace no other case uses: 32 characters at most (`namespace_of`), a letter and the
@@ -68,6 +68,7 @@ fn fixture_namespaces_are_valid_and_distinct() {
 
 conformance_suite!(
     fixture,
+    without_id_index,
     #[cfg_attr(
         not(kurrentdb_server),
         ignore = "needs a KurrentDB server: build and run with ROSTER_KURRENTDB_URL set"

@@ -162,8 +162,11 @@ async fn fill(
 /// Every shadow is at the head, or stopped (which fails the rebuild).
 async fn caught_up(roster: &Roster, shadows: &[Slot]) -> Result<bool, ProjectionError> {
     if let Some(stopped) = shadows.iter().find(|s| s.state == State::Stopped) {
+        // The event it stopped at is the one after its checkpoint (positions need not be
+        // dense, so it is read rather than computed).
+        let next = roster.log.read_all(stopped.position, 1).await?;
         return Err(ProjectionError::Event {
-            position: stopped.position + 1,
+            position: next.first().map_or(stopped.position, |e| e.position),
             reason: format!(
                 "{} stopped during the rebuild; see `roster projections parked`",
                 stopped.name()

@@ -4,15 +4,16 @@ use futures::StreamExt;
 use roster_store::ExpectedVersion;
 use roster_store::subscription::subscribe;
 
-use super::{Fixture, append_ok, events, stream_name, within};
+use super::{Fixture, append_ok, events, positions, stream_name, within};
 
 pub async fn subscribe_catches_up_and_then_follows_live_appends(fx: Fixture) {
     let s = stream_name("member");
     append_ok(&fx.store, &s, ExpectedVersion::NoStream, events("A.v1", 5)).await;
+    let written = positions(&fx).await;
     let mut sub = subscribe(fx.store.clone(), 0);
-    for expected in 1..=5 {
+    for expected in &written {
         let e = within(5, "catch-up", sub.next()).await.unwrap().unwrap();
-        assert_eq!(e.position, expected);
+        assert_eq!(e.position, *expected);
     }
     let store = fx.store.clone();
     let stream = s.clone();
@@ -26,16 +27,16 @@ pub async fn subscribe_catches_up_and_then_follows_live_appends(fx: Fixture) {
         )
         .await;
     });
-    for expected in 6..=8 {
+    let mut live = Vec::new();
+    for version in 5..=7 {
         let e = within(5, "a live event", sub.next())
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(
-            (e.position, e.version, e.stream.as_str()),
-            (expected, expected - 1, s.as_str())
-        );
+        assert_eq!((e.version, e.stream.as_str()), (version, s.as_str()));
+        live.push(e.position);
     }
+    assert_eq!(positions(&fx).await[5..], live);
 }
 
 pub async fn subscribe_from_a_position_skips_what_came_before(fx: Fixture) {
@@ -46,12 +47,13 @@ pub async fn subscribe_from_a_position_skips_what_came_before(fx: Fixture) {
         events("A.v1", 6),
     )
     .await;
-    let mut sub = subscribe(fx.store.clone(), 4);
+    let written = positions(&fx).await;
+    let mut sub = subscribe(fx.store.clone(), written[3]);
     let first = within(5, "the first event", sub.next())
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(first.position, 5);
+    assert_eq!(first.position, written[4]);
 }
 
 pub async fn changes_carry_the_new_head(fx: Fixture) {
@@ -64,7 +66,14 @@ pub async fn changes_carry_the_new_head(fx: Fixture) {
         events("A.v1", 3),
     )
     .await;
-    within(5, "a change", changes.changed()).await.unwrap();
+    // One notification may carry the whole append or only part of it (a log that announces
+    // event by event): the head announced reaches the append's last position, and not beyond.
+    within(5, "a change", async {
+        while *changes.borrow_and_update() < out.last_position {
+            changes.changed().await.unwrap();
+        }
+    })
+    .await;
     assert_eq!(*changes.borrow(), out.last_position);
 }
 
