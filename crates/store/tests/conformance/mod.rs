@@ -12,6 +12,7 @@
 pub mod append;
 pub mod claims;
 pub mod concurrency;
+pub mod crashes;
 pub mod keys;
 pub mod subscribe;
 
