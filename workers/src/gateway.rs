@@ -127,7 +127,8 @@ impl Gateway {
     /// A client for Stripe at `base` (`None`: Stripe itself) with the secret key.
     pub fn new(base: Option<&str>, secret_key: &str) -> Result<Self, String> {
         // rustls picks a default provider only when exactly one is built in; the KurrentDB
-        // client brings aws-lc beside ring, so ring is named (a second install is a no-op).
+        // client brings aws-lc beside ring (and installs aws-lc as the process default when it
+        // connects first). Ring is named unless a provider is installed already: either serves.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = ClientBuilder::new(secret_key)
             .request_strategy(RequestStrategy::Once)
