@@ -57,7 +57,8 @@ impl PgDb {
             let expected = stmt.expect_rows;
             let types: Vec<Col> = (0..stmt.params.len()).map(|i| stmt.col(i)).collect();
             let sql = stmt.sql;
-            let mut query = sqlx::query(AssertSqlSafe(sql.clone()));
+            let mut query =
+                sqlx::query(AssertSqlSafe(sql.clone())).persistent(cacheable(&stmt.params));
             for (value, col) in stmt.params.into_iter().zip(types) {
                 query = bind(query, value, col);
             }
@@ -81,8 +82,17 @@ fn is_ddl(sql: &str) -> bool {
         .any(|verb| sql.starts_with(verb))
 }
 
+/// Whether a statement with these parameters may be kept prepared on its connection. One with
+/// a NULL is not: the NULL's type is a guess (text unless the caller says), and a statement
+/// kept with that guess would later read a number bound to the same parameter as text
+/// ("invalid byte sequence for encoding UTF8: 0x00"), since sqlx keys its cache by the SQL
+/// alone.
+fn cacheable(params: &[Val]) -> bool {
+    !params.iter().any(|v| matches!(v, Val::Null))
+}
+
 fn statement(sql: &str, params: Vec<Val>) -> Query<'static, Postgres, PgArguments> {
-    let mut query = sqlx::query(AssertSqlSafe(sql.to_owned()));
+    let mut query = sqlx::query(AssertSqlSafe(sql.to_owned())).persistent(cacheable(&params));
     for value in params {
         query = bind(query, value, Col::Text);
     }

@@ -126,3 +126,29 @@ async fn a_crash_before_the_append_holds_the_value_until_the_grace_period_then_f
 async fn a_handover_whose_append_is_refused_gives_the_value_back() {
     crashes::a_handover_whose_append_is_refused_gives_the_value_back(split().await).await;
 }
+
+/// The claims table binds a version that may be NULL (`CAST($5 AS BIGINT)`): a statement first
+/// run with the NULL and then with a number, on one connection, must take both (PostgreSQL
+/// kept the NULL's guessed type with the prepared statement and refused the number as text).
+#[tokio::test]
+async fn a_parameter_bound_null_then_a_number_on_one_connection_takes_both() {
+    let url = roster_store::testing::postgres_url().await;
+    let options = sqlx::postgres::PgConnectOptions::from_str(&url).unwrap();
+    let db = Db::postgres(options, 1).await.unwrap();
+    let table = format!("nullable_{}", uuid::Uuid::now_v7().simple());
+    db.script(&format!("CREATE TABLE {table} (n BIGINT)"))
+        .await
+        .unwrap();
+    let insert = format!("INSERT INTO {table} (n) VALUES (CAST($1 AS BIGINT))");
+    for value in [roster_sql::Val::Null, roster_sql::Val::Int(7)] {
+        db.execute(&insert, vec![value.clone()]).await.unwrap();
+        let stmt = roster_sql::Stmt::new(&insert, vec![value]);
+        db.transaction(vec![stmt]).await.unwrap();
+    }
+    let rows = db
+        .query(&format!("SELECT n FROM {table} ORDER BY n"), Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 4);
+    db.script(&format!("DROP TABLE {table}")).await.unwrap();
+}
