@@ -12,6 +12,24 @@ use uuid::Uuid;
 /// How long a test waits for a worker's mail or report.
 pub const WAIT: Duration = Duration::from_secs(30);
 
+/// Polls `probe` until it answers `Some`, for at most `within`, on the wall clock: what a test
+/// waits for here happens in another process (a `roster serve`, its workers), whose clock it
+/// cannot move and which tells it nothing it could await. Fails the test naming `what`.
+pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+    within: Duration,
+    what: &str,
+    mut probe: impl FnMut() -> F,
+) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
     Sqlite,
@@ -281,43 +299,29 @@ impl TestApp {
     /// The newest verification mail to `email` in the outbox, waiting for a worker to write it.
     pub async fn verification_mail(&self, email: &str) -> String {
         let to = format!("To: {email}");
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let found = self
-                .outbox_mails()
+        eventually(WAIT, &format!("a mail to {email}"), || async {
+            self.outbox_mails()
                 .into_iter()
                 .rev()
-                .find(|m| m.contains(&to) && m.contains("token="));
-            if let Some(mail) = found {
-                return mail;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no mail to {email} within {WAIT:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+                .find(|m| m.contains(&to) && m.contains("token="))
+        })
+        .await
     }
 
     /// Waits until the audit log shows an event of `event_type` about `member`.
     pub async fn wait_for_audit(&self, member: Uuid, event_type: &str) -> Value {
-        let deadline = Instant::now() + WAIT;
-        loop {
+        eventually(WAIT, &format!("{event_type} in the audit log"), || async {
             let audit = self
                 .get(&format!("/v1/audit?member={member}&limit=100"))
                 .await;
-            let found = audit.expect(200)["items"]
+            audit.expect(200)["items"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .find(|i| i["type"] == event_type)
-                .cloned();
-            if let Some(item) = found {
-                return item;
-            }
-            assert!(Instant::now() < deadline, "no {event_type} within {WAIT:?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+                .cloned()
+        })
+        .await
     }
 
     /// Whether the server exits by itself within `within` (a fault aborted it). The server is

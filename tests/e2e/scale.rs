@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::harness::{Backend, ServeProcess, TestApp, WAIT, spawn_app_with};
+use crate::harness::{Backend, ServeProcess, TestApp, WAIT, eventually, spawn_app_with};
 use crate::mail::{wait_for_workers_status, with_smtp};
 use crate::smtp::{SmtpSink, header};
 
@@ -41,23 +41,14 @@ async fn register(app: &TestApp, base: &str, email: &str) -> Option<String> {
     body["member_id"].as_str().map(str::to_owned)
 }
 
-/// The projection process holding the lease (the one whose log says so). The processes are
-/// others, with clocks of their own: their logs are read until one says it, on the wall clock.
+/// The projection process holding the lease (the one whose log says so).
 async fn holder(projections: &[ServeProcess]) -> usize {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(i) = projections
+    eventually(WAIT, "a projection runner holding the lease", || async {
+        projections
             .iter()
             .position(|p| p.log_text().contains("projection runner holds the lease"))
-        {
-            return i;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no projection runner took the lease"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 #[tokio::test]
@@ -181,8 +172,7 @@ async fn two_of_each_role_on_postgres_survive_a_kill_of_one_of_each() {
     );
 
     // A key revoked by another process (`roster keys revoke`) is refused by the API process
-    // that had it in mind, once the revocation's notification arrives (another process: polled
-    // on the wall clock, bounded by `TAKEOVER`).
+    // that had it in mind, once the revocation's notification arrives.
     let created = api.cli(&["keys", "create", "--name", "scale", "--scopes", "queries"]);
     let secret = created.lines().last().unwrap().trim().to_owned();
     let members_with = |secret: &str| {
@@ -197,13 +187,10 @@ async fn two_of_each_role_on_postgres_survive_a_kill_of_one_of_each() {
     let revoked = api.cli(&["keys", "revoke", "scale"]);
     assert!(revoked.contains("revoked key"), "{revoked}");
     let revoked_at = Instant::now();
-    while members_with(&secret).await != 401 {
-        assert!(
-            revoked_at.elapsed() < TAKEOVER,
-            "the revoked key still works"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(TAKEOVER, "the revoked key refused", || async {
+        (members_with(&secret).await == 401).then_some(())
+    })
+    .await;
     eprintln!(
         "revoked key refused {:?} after `roster keys revoke` exited",
         revoked_at.elapsed()

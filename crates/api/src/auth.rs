@@ -2,16 +2,13 @@
 //! identifies the caller; each handler demands its scope through its extractor, so a route's
 //! scope is visible in its signature.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use roster_app::apikeys::{self, Principal};
+use roster_app::head_cache::HeadCache;
 use roster_app::secrets::hash_secret;
-use roster_store::Position;
 
 use crate::ApiState;
 use crate::problem::{ApiError, ProblemType};
@@ -56,38 +53,15 @@ pub fn unauthorized(bad_credentials: bool) -> ApiError {
     ApiError::new(ProblemType::Unauthorized, detail)
 }
 
-/// Live keys this process has seen, each with the log head it was looked up at, trusted only
-/// while the head has not moved: a busy client costs no database lookup while nothing is
+/// Live keys this process has seen, by the hash of their secret, trusted only while the log's
+/// head has not moved ([`HeadCache`]): a busy client costs no database lookup while nothing is
 /// written, and a revocation, which is appended to the log (`ApiKeyRevoked`), reaches every
 /// process through the log's change notifications before its next request is answered. Only
 /// live keys are kept (unknown ones would let anyone fill the map).
-#[derive(Default)]
-pub struct KeyCache {
-    entries: Mutex<HashMap<String, (Position, Principal)>>,
-}
+pub type KeyCache = HeadCache<String, Principal>;
 
-const KEY_CACHE_CAPACITY: usize = 1024;
-
-impl KeyCache {
-    fn get(&self, hash: &str, head: Position) -> Option<Principal> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(hash)
-            .filter(|(at, _)| *at == head)
-            .map(|(_, principal)| principal.clone())
-    }
-
-    fn put(&self, hash: String, head: Position, principal: Principal) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= KEY_CACHE_CAPACITY {
-            entries.retain(|_, (at, _)| *at == head);
-            if entries.len() >= KEY_CACHE_CAPACITY {
-                entries.clear();
-            }
-        }
-        entries.insert(hash, (head, principal));
-    }
-}
+/// Keys kept at most.
+pub const KEY_CACHE_CAPACITY: usize = 1024;
 
 async fn lookup(state: &ApiState, secret: &str) -> Result<Option<Principal>, roster_app::AppError> {
     let cache = state.key_cache();
@@ -95,7 +69,7 @@ async fn lookup(state: &ApiState, secret: &str) -> Result<Option<Principal>, ros
     // The head is read before the lookup, so a revocation appended after it moves the head
     // past what the entry is kept at.
     let head = *state.commands().log().changes().borrow();
-    if let Some(principal) = cache.get(&hash, head) {
+    if let Some(principal) = cache.get(hash.as_str(), head) {
         return Ok(Some(principal));
     }
     let principal = apikeys::authenticate(state.side(), secret).await?;
@@ -103,29 +77,4 @@ async fn lookup(state: &ApiState, secret: &str) -> Result<Option<Principal>, ros
         cache.put(hash, head, principal.clone());
     }
     Ok(principal)
-}
-
-#[cfg(test)]
-mod tests {
-    use uuid::Uuid;
-
-    use super::*;
-
-    #[test]
-    fn a_remembered_key_holds_only_at_the_head_it_was_looked_up_at() {
-        let cache = KeyCache::default();
-        let principal = Principal {
-            key_id: Uuid::now_v7(),
-            name: "shop".into(),
-            scopes: Vec::new(),
-        };
-        cache.put("hash".into(), 7, principal.clone());
-        assert_eq!(cache.get("hash", 7), Some(principal));
-        assert_eq!(
-            cache.get("hash", 8),
-            None,
-            "the log moved: look the key up again"
-        );
-        assert_eq!(cache.get("other", 7), None);
-    }
 }

@@ -41,7 +41,7 @@ struct Inner {
     read_models: ReadModels,
     body_limit: usize,
     probe: Option<probe::Probe>,
-    key_cache: Arc<auth::KeyCache>,
+    key_cache: auth::KeyCache,
 }
 
 impl ApiState {
@@ -55,7 +55,7 @@ impl ApiState {
                 read_models,
                 body_limit,
                 probe: None,
-                key_cache: Arc::default(),
+                key_cache: auth::KeyCache::new(auth::KEY_CACHE_CAPACITY),
             }),
         }
     }

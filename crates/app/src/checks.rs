@@ -3,16 +3,15 @@
 //! do X on date D", answered from the log). A suspended member keeps their grants (reactivation
 //! restores them) but may use none; an erased or unknown member is not found.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use roster_domain::{
     Aggregate, CheckResult, Member, MemberStatus, Organization, check, permissions,
 };
-use roster_store::Position;
 use uuid::Uuid;
 
+use crate::head_cache::HeadCache;
 use crate::{AppError, CommandHandler};
 
 /// What is asked.
@@ -40,16 +39,16 @@ pub struct CheckAnswer {
 #[derive(Clone)]
 pub struct Checks {
     commands: CommandHandler,
-    orgs: HeadCache<Organization>,
-    members: HeadCache<Member>,
+    orgs: Folded<Organization>,
+    members: Folded<Member>,
 }
 
 impl Checks {
     pub fn new(commands: CommandHandler) -> Self {
         Self {
             commands,
-            orgs: HeadCache::default(),
-            members: HeadCache::default(),
+            orgs: Folded::default(),
+            members: Folded::default(),
         }
     }
 
@@ -104,29 +103,25 @@ fn not_found(what: String) -> AppError {
     AppError::NotFound { what }
 }
 
-/// Aggregates folded for checks, each kept with the log head it was loaded at and used only
-/// while the head has not moved: any commit (of this process, or announced by the log's change
-/// notifications) makes the next check load again.
-struct HeadCache<A: Aggregate>(Arc<Mutex<HashMap<Uuid, Cached<A::State>>>>);
-
-/// The head the aggregate was loaded at, and its state.
-type Cached<S> = (Position, Arc<S>);
+/// Aggregates folded for checks, each kept with the log head it was loaded at
+/// ([`HeadCache`]).
+struct Folded<A: Aggregate>(HeadCache<Uuid, Arc<A::State>>);
 
 const CACHE_CAPACITY: usize = 10_000;
 
-impl<A: Aggregate> Clone for HeadCache<A> {
+impl<A: Aggregate> Clone for Folded<A> {
     fn clone(&self) -> Self {
         Self(self.0.clone())
     }
 }
 
-impl<A: Aggregate> Default for HeadCache<A> {
+impl<A: Aggregate> Default for Folded<A> {
     fn default() -> Self {
-        Self(Arc::default())
+        Self(HeadCache::new(CACHE_CAPACITY))
     }
 }
 
-impl<A: Aggregate> HeadCache<A> {
+impl<A: Aggregate> Folded<A> {
     async fn current(
         &self,
         commands: &CommandHandler,
@@ -134,23 +129,11 @@ impl<A: Aggregate> HeadCache<A> {
     ) -> Result<Arc<A::State>, AppError> {
         // The head is read before loading, so the state holds at least everything up to it.
         let head = *commands.log().changes().borrow();
-        if let Some(found) = self.get(id, head) {
+        if let Some(found) = self.0.get(&id, head) {
             return Ok(found);
         }
         let loaded = Arc::new(commands.load::<A>(id).await?.state);
-        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= CACHE_CAPACITY {
-            entries.clear();
-        }
-        entries.insert(id, (head, loaded.clone()));
+        self.0.put(id, head, loaded.clone());
         Ok(loaded)
-    }
-
-    fn get(&self, id: Uuid, head: Position) -> Option<Arc<A::State>> {
-        let entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(&id)
-            .filter(|(at, _)| *at == head)
-            .map(|(_, found)| found.clone())
     }
 }

@@ -18,6 +18,7 @@ pub mod clock;
 pub mod codec;
 mod error;
 pub mod handler;
+pub mod head_cache;
 pub mod members;
 pub mod memberships;
 mod open;

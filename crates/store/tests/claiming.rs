@@ -29,6 +29,44 @@ async fn claims_db_postgres() -> Db {
     Db::postgres(options, 4).await.unwrap()
 }
 
+/// Opens the SQLite log in `dir` again, as a restarted process would.
+fn sqlite_reopener(
+    dir: &tempfile::TempDir,
+) -> impl Fn() -> BoxFuture<'static, DynLog> + Send + Sync + Clone + 'static {
+    let path = dir.path().join("roster.db");
+    move || -> BoxFuture<'static, DynLog> {
+        let path = path.clone();
+        Box::pin(async move {
+            let inner = roster_store::sqlite::SqliteStore::open(path).expect("reopening");
+            Arc::new(inner) as DynLog
+        })
+    }
+}
+
+/// The conformance fixture of a `ClaimingLog` over `inner`, its claims and data keys in `db`;
+/// `reopen` opens `inner`'s store again, `guard` keeps temporary files alive.
+async fn split_fixture(
+    inner: DynLog,
+    db: Db,
+    reopen: impl Fn() -> BoxFuture<'static, DynLog> + Send + Sync + Clone + 'static,
+    guard: impl std::any::Any + Send + Sync,
+) -> conformance::Fixture {
+    let log = ClaimingLog::open(inner, db.clone(), grace()).await.unwrap();
+    let parts = LogParts {
+        claims: log.claims(),
+        log: Arc::new(log),
+        keys: Arc::new(SqlKeys::open(db.clone()).await.unwrap()),
+    };
+    let reopen = move || -> BoxFuture<'static, DynLog> {
+        let (reopen, db) = (reopen.clone(), db.clone());
+        Box::pin(async move {
+            let log = ClaimingLog::open(reopen().await, db, grace()).await;
+            Arc::new(log.unwrap()) as DynLog
+        })
+    };
+    conformance::Fixture::new(parts, reopen, guard)
+}
+
 mod sqlite {
     use super::*;
 
@@ -36,27 +74,8 @@ mod sqlite {
         let (store, dir) = sqlite_temp().await;
         let claims_dir = tempfile::tempdir().unwrap();
         let db = claims_db_sqlite(&claims_dir).await;
-        let db_keys = db.clone();
-        let parts = store.into_parts();
-        let log = ClaimingLog::open(parts.log, db.clone(), grace())
-            .await
-            .unwrap();
-        let path = dir.path().to_path_buf();
-        let reopen = move || -> BoxFuture<'static, DynLog> {
-            let (path, db) = (path.clone(), db.clone());
-            Box::pin(async move {
-                let inner = roster_store::sqlite::SqliteStore::open(path.join("roster.db"))
-                    .expect("reopening the SQLite store");
-                let log = ClaimingLog::open(Arc::new(inner), db, grace()).await;
-                Arc::new(log.unwrap()) as DynLog
-            })
-        };
-        let parts = LogParts {
-            claims: log.claims(),
-            log: Arc::new(log),
-            keys: Arc::new(SqlKeys::open(db_keys).await.unwrap()),
-        };
-        conformance::Fixture::new(parts, reopen, (dir, claims_dir))
+        let reopen = sqlite_reopener(&dir);
+        split_fixture(store.into_parts().log, db, reopen, (dir, claims_dir)).await
     }
 
     conformance_suite!(fixture);
@@ -69,25 +88,11 @@ mod postgres {
         let store = postgres_temp().await;
         let options = store.connect_options().clone();
         let db = claims_db_postgres().await;
-        let db_keys = db.clone();
-        let parts = store.into_parts();
-        let log = ClaimingLog::open(parts.log, db.clone(), grace())
-            .await
-            .unwrap();
         let reopen = move || -> BoxFuture<'static, DynLog> {
-            let (options, db) = (options.clone(), db.clone());
-            Box::pin(async move {
-                let inner = postgres_reopen(&options).await;
-                let log = ClaimingLog::open(Arc::new(inner), db, grace()).await;
-                Arc::new(log.unwrap()) as DynLog
-            })
+            let options = options.clone();
+            Box::pin(async move { Arc::new(postgres_reopen(&options).await) as DynLog })
         };
-        let parts = LogParts {
-            claims: log.claims(),
-            log: Arc::new(log),
-            keys: Arc::new(SqlKeys::open(db_keys).await.unwrap()),
-        };
-        conformance::Fixture::new(parts, reopen, ())
+        split_fixture(store.into_parts().log, db, reopen, ()).await
     }
 
     conformance_suite!(fixture);
@@ -98,14 +103,7 @@ async fn split() -> Split {
     let (store, dir) = sqlite_temp().await;
     let claims_dir = tempfile::tempdir().unwrap();
     let db = claims_db_sqlite(&claims_dir).await;
-    let path = dir.path().join("roster.db");
-    let reopen = move || -> BoxFuture<'static, DynLog> {
-        let path = path.clone();
-        Box::pin(async move {
-            let inner = roster_store::sqlite::SqliteStore::open(path).expect("reopening");
-            Arc::new(inner) as DynLog
-        })
-    };
+    let reopen = sqlite_reopener(&dir);
     Split::open(store.into_parts().log, db, reopen, (dir, claims_dir)).await
 }
 

@@ -63,6 +63,18 @@ async fn an_unknown_or_revoked_key_is_unauthorized(backend: Backend) {
         api.store.read_stream(&stream, 0, 10).await.unwrap().len(),
         1
     );
+    // The audit log says who revoked which key.
+    let head = api.head().await;
+    let audit = api
+        .get(&format!("/v1/audit?actor=test&min_position={head}"))
+        .send()
+        .await;
+    let items = audit.expect(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["type"], "ApiKeyRevoked.v1");
+    assert_eq!(items[0]["actor_kind"], "operator");
+    let summary = items[0]["summary"].as_str().unwrap();
+    assert!(summary.contains(&newest.id.to_string()), "{summary}");
 }
 
 /// API processes remember the keys they have seen while the log's head stays put: a key
